@@ -1,0 +1,44 @@
+//! The `rampart` binary: today the offline tools (`vercmp`, `scan`); the server, the web
+//! dashboard and the admin CLI join it as subcommands.
+//!
+//! Exit status: 0 success, 2 usage or input error (with a message that says what to
+//! fix), 3 when `scan --fail-on` found something at or above the threshold.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Rampart: the server-security control plane.
+#[derive(Parser)]
+#[command(name = "rampart", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Vercmp(commands::vercmp::Args),
+    Scan(commands::scan::Args),
+}
+
+/// Exit status for usage and input errors, shared with clap's own.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Vercmp(args) => commands::vercmp::run(args),
+        Command::Scan(args) => commands::scan::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("rampart: error: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Rendering scan results: a table for people, JSON and CSV for scripts. The JSON shape
+//! is a stable contract (see `ScanReport`); CSV carries the same columns.
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use rampart_core::matcher::Finding;
+use rampart_core::severity::SeverityLevel;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// `rampart scan --format json`. Field names and meanings are a contract.
+#[derive(Serialize)]
+pub(crate) struct ScanReport {
+    pub(crate) os: OsInfo,
+    pub(crate) packages: usize,
+    pub(crate) findings: Vec<FindingRow>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct OsInfo {
+    pub(crate) id: String,
+    pub(crate) version_id: Option<String>,
+    pub(crate) ecosystem: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct FindingRow {
+    pub(crate) advisory: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) package: String,
+    pub(crate) source: String,
+    pub(crate) installed: String,
+    pub(crate) fixed: Option<String>,
+    pub(crate) severity: SeverityRow,
+    /// Not in the JSON contract: shown in the table to explain the match.
+    #[serde(skip)]
+    pub(crate) reason: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SeverityRow {
+    pub(crate) level: SeverityLevel,
+    pub(crate) cvss: Option<f64>,
+}
+
+impl From<Finding> for FindingRow {
+    fn from(f: Finding) -> Self {
+        FindingRow {
+            reason: f.reason.to_string(),
+            advisory: f.advisory,
+            aliases: f.aliases,
+            package: f.package,
+            source: f.source,
+            installed: f.installed,
+            fixed: f.fixed,
+            severity: SeverityRow {
+                level: f.severity.level,
+                cvss: f.severity.cvss,
+            },
+        }
+    }
+}
+
+pub(crate) fn write(report: &ScanReport, format: Format, out: &mut impl Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Csv => write_csv(report, out),
+        Format::Table => write_table(report, out),
+    }
+}
+
+const CSV_HEADER: [&str; 8] = [
+    "advisory",
+    "aliases",
+    "package",
+    "source",
+    "installed",
+    "fixed",
+    "severity",
+    "cvss",
+];
+
+fn write_csv(report: &ScanReport, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    for f in &report.findings {
+        let fields = [
+            f.advisory.clone(),
+            f.aliases.join(" "),
+            f.package.clone(),
+            f.source.clone(),
+            f.installed.clone(),
+            f.fixed.clone().unwrap_or_default(),
+            f.severity.level.to_string(),
+            f.severity
+                .cvss
+                .map(|c| format!("{c:.1}"))
+                .unwrap_or_default(),
+        ];
+        let line: Vec<String> = fields.iter().map(|s| csv_field(s)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet never evaluates a feed-controlled string as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn level_color(level: SeverityLevel) -> Color {
+    match level {
+        SeverityLevel::Critical => Color::Red,
+        SeverityLevel::High => Color::DarkRed,
+        SeverityLevel::Medium => Color::Yellow,
+        SeverityLevel::Low => Color::Blue,
+        SeverityLevel::Unknown => Color::Grey,
+    }
+}
+
+fn write_table(report: &ScanReport, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} ({}): {} packages, {} findings",
+        report.os.ecosystem,
+        report.os.id,
+        report.packages,
+        report.findings.len()
+    )?;
+    for level in SeverityLevel::ALL {
+        let rows: Vec<&FindingRow> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity.level == level)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{} ({})", level.as_str().to_uppercase(), rows.len())?;
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_header([
+            "advisory",
+            "package",
+            "installed",
+            "fixed",
+            "cvss",
+            "aliases",
+            "matched",
+        ]);
+        for f in rows {
+            let aliases = match f.aliases.len() {
+                0..=2 => f.aliases.join(" "),
+                n => format!("{} +{}", f.aliases[..2].join(" "), n - 2),
+            };
+            let package = if f.source == f.package {
+                f.package.clone()
+            } else {
+                format!("{} (src {})", f.package, f.source)
+            };
+            table.add_row(vec![
+                Cell::new(&f.advisory).fg(level_color(level)),
+                Cell::new(package),
+                Cell::new(&f.installed),
+                Cell::new(f.fixed.as_deref().unwrap_or("(no fix)")),
+                Cell::new(
+                    f.severity
+                        .cvss
+                        .map(|c| format!("{c:.1}"))
+                        .unwrap_or_default(),
+                ),
+                Cell::new(aliases),
+                Cell::new(&f.reason),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    let mut summary = Vec::new();
+    for level in SeverityLevel::ALL {
+        let n = report
+            .findings
+            .iter()
+            .filter(|f| f.severity.level == level)
+            .count();
+        if n > 0 {
+            summary.push(format!("{level} {n}"));
+        }
+    }
+    if summary.is_empty() {
+        writeln!(out, "\nNo known vulnerabilities.")
+    } else {
+        writeln!(out, "\nSummary: {}", summary.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_quoting_and_formula_guard() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of the `rampart` binary, run as a real process.
+
+mod scan;
+mod support;
+mod vercmp;
