@@ -1,0 +1,171 @@
+//! Collecting a host's inventory: one module per collector under `collect/`, each reading
+//! files under a root directory (`/` on a live host, or a mounted disk or unpacked image)
+//! and returning its part of [`rampart_proto::Inventory`] plus the problems it met.
+//!
+//! Invariants:
+//! - Every path is resolved inside the root through [`rampart_inventory::root::Root`], the
+//!   way a chroot would see it, so an absolute symlink in an image never reads this
+//!   machine's files.
+//! - Facts that only exist for the running system (kernel, uptime, hostname fallback,
+//!   `sshd -T`, listening sockets) are read only when the root is `/`: reading this
+//!   machine's `/proc` for an image would attribute its kernel to the image.
+//! - A collector never fails the inventory: what it cannot read becomes a
+//!   [`CollectorProblem`] and the rest stands. Only a missing root is an [`Error`].
+//! - No collector opens a network connection; cloud identity comes from local caches.
+
+pub mod apt;
+pub mod cloud;
+pub mod listening;
+pub mod os;
+pub mod packages;
+pub mod reboot;
+pub mod ssh_keys;
+pub mod sshd;
+pub mod updates;
+pub mod users;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rampart_inventory::root::{Resolved, Root};
+use rampart_proto::{CollectorProblem, HostFacts, HostState, Inventory, PROTOCOL_VERSION};
+
+/// Why no inventory could be collected at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The root is missing or not a directory: collecting from it would report an
+    /// empty host, which reads as "nothing installed, nothing exposed".
+    #[error("root {}: {source}", path.display())]
+    Root {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The root being collected from, shared by every collector.
+#[derive(Clone, Debug)]
+pub struct Context {
+    root: Root,
+    live: bool,
+}
+
+impl Context {
+    /// Opens `root`; fails unless it is a directory.
+    pub fn new(root: &Path) -> Result<Context, Error> {
+        let opened = Root::new(root).map_err(|source| Error::Root {
+            path: root.to_owned(),
+            source,
+        })?;
+        let live = std::fs::canonicalize(root).is_ok_and(|p| p == Path::new("/"));
+        Ok(Context { root: opened, live })
+    }
+
+    /// Whether the root is this running system (`/`), so `/proc`, the kernel and
+    /// processes describe it.
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// Reads a regular file inside the root as (lossy) UTF-8: `Ok(None)` when absent.
+    pub fn read_text(&self, path: &str) -> io::Result<Option<(Resolved, String)>> {
+        Ok(self
+            .root
+            .read(path)?
+            .map(|(r, bytes)| (r, String::from_utf8_lossy(&bytes).into_owned())))
+    }
+
+    /// Reads a file of the running system (`/proc/...`), only when the root is `/`.
+    pub fn read_live(&self, path: &str) -> Option<String> {
+        if !self.live {
+            return None;
+        }
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+/// Problems met by one collector, named once so each message stays short.
+#[derive(Debug)]
+pub struct Problems<'a> {
+    collector: &'static str,
+    out: &'a mut Vec<CollectorProblem>,
+}
+
+impl<'a> Problems<'a> {
+    pub fn new(collector: &'static str, out: &'a mut Vec<CollectorProblem>) -> Problems<'a> {
+        Problems { collector, out }
+    }
+
+    pub fn push(&mut self, message: impl Into<String>) {
+        self.out.push(CollectorProblem {
+            collector: self.collector.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Collects the whole inventory of `root`. `observed_at` is the agent's clock (Unix
+/// seconds), passed in so callers and tests control it.
+pub fn collect(root: &Path, observed_at: i64) -> Result<Inventory, Error> {
+    let ctx = Context::new(root)?;
+    let mut problems = Vec::new();
+
+    let os_facts = os::collect(&ctx, &mut Problems::new("os", &mut problems));
+    let cloud = cloud::collect(&ctx, &mut Problems::new("cloud", &mut problems));
+    let packages = packages::collect(&ctx, &mut Problems::new("packages", &mut problems));
+    let arch = os::package_arch(&packages).or(os_facts.machine);
+    let updates = updates::collect(
+        &ctx,
+        &packages,
+        arch.as_deref(),
+        &mut Problems::new("updates", &mut problems),
+    );
+    let reboot = reboot::collect(&ctx, &mut Problems::new("reboot", &mut problems));
+    let users_all = users::collect(&ctx, &mut Problems::new("users", &mut problems));
+    let sshd = sshd::collect(&ctx, &mut Problems::new("sshd", &mut problems));
+    let ssh_keys = ssh_keys::collect(
+        &ctx,
+        &users_all,
+        sshd.as_ref(),
+        &mut Problems::new("ssh_keys", &mut problems),
+    );
+    let listening = listening::collect(&ctx, &mut Problems::new("listening", &mut problems));
+
+    let users = users_all.into_iter().filter(|u| u.login).map(|u| u.user).collect();
+    Ok(Inventory {
+        protocol: PROTOCOL_VERSION,
+        observed_at,
+        uptime_secs: os_facts.uptime_secs,
+        state: HostState {
+            host: HostFacts {
+                hostname: os_facts.hostname,
+                machine_id: os_facts.machine_id,
+                os: os_facts.os,
+                kernel: os_facts.kernel,
+                arch,
+                cloud,
+                reboot_required: reboot.required,
+                reboot_required_packages: reboot.packages,
+            },
+            packages,
+            updates,
+            users,
+            ssh_keys,
+            sshd,
+            listening,
+            problems,
+        },
+    })
+}
+
+/// Keeps quoted input short in problems: a junk line can be arbitrarily long.
+pub(crate) fn clip(s: &str) -> &str {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
