@@ -548,18 +548,23 @@ fn candidate(
         });
     }
     versions.sort_by(|a, b| VersionKind::Deb.compare(&b.version, &a.version));
+    let priorities: Vec<i32> = versions
+        .iter()
+        .map(|o| version_priority(name, o, o.version == installed.version, sources, pins))
+        .collect();
+    // apt_preferences(5): a priority of 1000 or more installs a version even when that
+    // is a downgrade, so then the walk goes past the installed version.
+    let downgrade = priorities.iter().any(|p| *p >= 1000);
     let mut best = None;
     let mut max = 0;
-    for offer in versions {
+    for (offer, priority) in versions.into_iter().zip(priorities) {
         let is_installed = offer.version == installed.version;
-        let priority = version_priority(name, &offer, is_installed, sources, pins);
         if priority > max {
             best = Some(offer);
             max = priority;
         }
-        // Versions below the installed one are reached only through a pin of 1000 or
-        // more (a deliberate downgrade).
-        if is_installed && max < 1000 {
+        // Versions below the installed one are never candidates otherwise.
+        if is_installed && !downgrade {
             break;
         }
     }
