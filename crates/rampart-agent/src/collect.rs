@@ -135,7 +135,11 @@ pub fn collect(root: &Path, observed_at: i64) -> Result<Inventory, Error> {
     );
     let listening = listening::collect(&ctx, &mut Problems::new("listening", &mut problems));
 
-    let users = users_all.into_iter().filter(|u| u.login).map(|u| u.user).collect();
+    let users = users_all
+        .into_iter()
+        .filter(|u| u.login)
+        .map(|u| u.user)
+        .collect();
     Ok(Inventory {
         protocol: PROTOCOL_VERSION,
         observed_at,

@@ -108,17 +108,34 @@ fn write_summary(out: &mut impl Write, inv: &Inventory) -> anyhow::Result<()> {
         writeln!(out, "kernel:    {k} {}", h.arch.as_deref().unwrap_or(""))?;
     }
     if let Some(c) = &h.cloud {
-        writeln!(out, "cloud:     {} {}", c.provider, c.instance_id.as_deref().unwrap_or(""))?;
+        writeln!(
+            out,
+            "cloud:     {} {}",
+            c.provider,
+            c.instance_id.as_deref().unwrap_or("")
+        )?;
     }
     writeln!(out, "packages:  {}", s.packages.len())?;
     writeln!(out, "updates:   {} ({security} security)", s.updates.len())?;
-    writeln!(out, "reboot:    {}", if h.reboot_required { "required" } else { "not required" })?;
+    writeln!(
+        out,
+        "reboot:    {}",
+        if h.reboot_required {
+            "required"
+        } else {
+            "not required"
+        }
+    )?;
     writeln!(out, "users:     {} that can log in", s.users.len())?;
     writeln!(out, "ssh keys:  {}", s.ssh_keys.len())?;
     writeln!(
         out,
         "sshd:      {}",
-        if s.sshd.is_some() { "settings read" } else { "not read" }
+        if s.sshd.is_some() {
+            "settings read"
+        } else {
+            "not read"
+        }
     )?;
     writeln!(out, "listening: {} TCP sockets", s.listening.len())?;
     writeln!(out, "state:     {}", s.content_hash())?;

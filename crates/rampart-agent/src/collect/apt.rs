@@ -75,7 +75,11 @@ impl ReleaseInfo {
         } else {
             &self.suite
         };
-        let who = if self.label.is_empty() { &self.origin } else { &self.label };
+        let who = if self.label.is_empty() {
+            &self.origin
+        } else {
+            &self.label
+        };
         format!("{who}:{archive}")
     }
 }
@@ -85,7 +89,10 @@ impl ReleaseInfo {
 pub fn parse_release(text: &str) -> ReleaseInfo {
     let mut info = ReleaseInfo::default();
     let mut lines = text.lines().peekable();
-    if lines.peek().is_some_and(|l| l.starts_with("-----BEGIN PGP SIGNED MESSAGE")) {
+    if lines
+        .peek()
+        .is_some_and(|l| l.starts_with("-----BEGIN PGP SIGNED MESSAGE"))
+    {
         // Armour headers (`Hash: SHA256`) end at the first blank line.
         for l in lines.by_ref() {
             if l.trim().is_empty() {
@@ -136,24 +143,25 @@ pub fn parse_packages(text: &str, wanted: impl Fn(&str) -> bool) -> (Vec<Availab
     let mut problems = Vec::new();
     let (mut name, mut version, mut arch) = (None, None, None);
     let mut start_line = 1;
-    let mut finish = |n: usize, name: &mut Option<&str>, version: &mut Option<&str>, arch: &mut Option<&str>| {
-        match (name.take(), version.take(), arch.take()) {
-            (None, None, None) => {}
-            (Some(n), Some(v), Some(a)) => {
-                if wanted(n) {
-                    out.push(Available {
-                        name: n.to_owned(),
-                        version: v.to_owned(),
-                        arch: a.to_owned(),
-                    });
+    let mut finish =
+        |n: usize, name: &mut Option<&str>, version: &mut Option<&str>, arch: &mut Option<&str>| {
+            match (name.take(), version.take(), arch.take()) {
+                (None, None, None) => {}
+                (Some(n), Some(v), Some(a)) => {
+                    if wanted(n) {
+                        out.push(Available {
+                            name: n.to_owned(),
+                            version: v.to_owned(),
+                            arch: a.to_owned(),
+                        });
+                    }
                 }
+                (n_, _, _) => problems.push(format!(
+                    "stanza at line {n} ({}) lacks Package, Version or Architecture",
+                    clip(n_.unwrap_or("?"))
+                )),
             }
-            (n_, _, _) => problems.push(format!(
-                "stanza at line {n} ({}) lacks Package, Version or Architecture",
-                clip(n_.unwrap_or("?"))
-            )),
-        }
-    };
+        };
     for (i, line) in text.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
@@ -229,16 +237,23 @@ pub fn parse_preferences(text: &str) -> (Vec<Pin>, Vec<String>) {
             (f.get("package"), f.get("pin"), f.get("pin-priority"))
         else {
             if f.keys().any(|k| k != "explanation") {
-                problems.push(format!("stanza at line {start}: needs Package, Pin and Pin-Priority"));
+                problems.push(format!(
+                    "stanza at line {start}: needs Package, Pin and Pin-Priority"
+                ));
             }
             return;
         };
         let Ok(priority) = priority.parse::<i32>() else {
-            problems.push(format!("stanza at line {start}: Pin-Priority {priority:?} is not a number"));
+            problems.push(format!(
+                "stanza at line {start}: Pin-Priority {priority:?} is not a number"
+            ));
             return;
         };
         let names: Vec<String> = package.split_whitespace().map(str::to_owned).collect();
-        if names.iter().any(|n| n.starts_with('/') || n.starts_with("src:")) {
+        if names
+            .iter()
+            .any(|n| n.starts_with('/') || n.starts_with("src:"))
+        {
             problems.push(format!(
                 "stanza at line {start}: regular-expression and source pins are not evaluated; pin ignored"
             ));
@@ -260,7 +275,10 @@ pub fn parse_preferences(text: &str) -> (Vec<Pin>, Vec<String>) {
                             keys.push((k.trim().chars().next().unwrap_or('?'), v.trim().to_owned()))
                         }
                         Some(_) => {
-                            problems.push(format!("stanza at line {start}: bad release pin {:?}", clip(part)));
+                            problems.push(format!(
+                                "stanza at line {start}: bad release pin {:?}",
+                                clip(part)
+                            ));
                             return;
                         }
                         None if part.starts_with(|c: char| c.is_ascii_digit()) => {
@@ -274,7 +292,10 @@ pub fn parse_preferences(text: &str) -> (Vec<Pin>, Vec<String>) {
             "origin" => PinTarget::Origin(arg.trim_matches('"').to_owned()),
             "version" => PinTarget::Version(arg.to_owned()),
             other => {
-                problems.push(format!("stanza at line {start}: unknown pin type {:?}", clip(other)));
+                problems.push(format!(
+                    "stanza at line {start}: unknown pin type {:?}",
+                    clip(other)
+                ));
                 return;
             }
         };
@@ -316,6 +337,9 @@ pub fn parse_preferences(text: &str) -> (Vec<Pin>, Vec<String>) {
     problems.extend(line_problems);
     (pins, problems)
 }
+
+/// A parsed `Packages` list: its stanzas and its problems.
+type Parsed = (Vec<Available>, Vec<String>);
 
 /// One `Packages` file and where it comes from.
 #[derive(Clone, Debug, Default)]
@@ -400,7 +424,9 @@ pub fn pending(
     let names = match ctx.root().list(LISTS) {
         Ok(Some(n)) => n,
         Ok(None) => {
-            problems.push(format!("no {LISTS}: apt-get update never ran here; updates unknown"));
+            problems.push(format!(
+                "no {LISTS}: apt-get update never ran here; updates unknown"
+            ));
             return Vec::new();
         }
         Err(e) => {
@@ -409,19 +435,33 @@ pub fn pending(
         }
     };
     let native = native_arch.unwrap_or("");
-    let arch_key = |a: &str| if a == "all" { native.to_owned() } else { a.to_owned() };
-    let debs: Vec<&Package> = installed.iter().filter(|p| p.format == PackageFormat::Deb).collect();
+    let arch_key = |a: &str| {
+        if a == "all" {
+            native.to_owned()
+        } else {
+            a.to_owned()
+        }
+    };
+    let debs: Vec<&Package> = installed
+        .iter()
+        .filter(|p| p.format == PackageFormat::Deb)
+        .collect();
     let wanted: HashSet<&str> = debs.iter().map(|p| p.name.as_str()).collect();
 
     let releases: Vec<(String, ReleaseInfo)> = names
         .iter()
         .filter_map(|n| {
-            let prefix = n.strip_suffix("InRelease").or_else(|| n.strip_suffix("Release"))?;
+            let prefix = n
+                .strip_suffix("InRelease")
+                .or_else(|| n.strip_suffix("Release"))?;
             let (_, text) = ctx.read_text(&format!("{LISTS}/{n}")).ok()??;
             Some((prefix.to_owned(), parse_release(&text)))
         })
         .collect();
-    let lists: Vec<&String> = names.iter().filter(|n| list_compression(n).is_some()).collect();
+    let lists: Vec<&String> = names
+        .iter()
+        .filter(|n| list_compression(n).is_some())
+        .collect();
     let sources: Vec<Source> = lists
         .iter()
         .map(|n| {
@@ -431,7 +471,9 @@ pub fn pending(
                 .max_by_key(|(prefix, _)| prefix.len())
                 .map(|(_, r)| r.clone());
             if release.is_none() {
-                problems.push(format!("{LISTS}/{n}: no Release file; treated as priority 500"));
+                problems.push(format!(
+                    "{LISTS}/{n}: no Release file; treated as priority 500"
+                ));
             }
             Source {
                 release: release.unwrap_or_default(),
@@ -447,7 +489,7 @@ pub fn pending(
 
     // Each list is read and parsed on its own thread: the lists are large and
     // independent, and the agent's inventory is on the path of every check-in.
-    let parsed: Vec<Result<(Vec<Available>, Vec<String>), String>> = std::thread::scope(|scope| {
+    let parsed: Vec<Result<Parsed, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = lists
             .iter()
             .map(|n| {
@@ -461,7 +503,10 @@ pub fn pending(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("parser thread panicked".into())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("parser thread panicked".into()))
+            })
             .collect()
     });
 
@@ -644,7 +689,9 @@ fn preference_files(ctx: &Context, problems: &mut Problems<'_>) -> Vec<(String, 
     let mut paths = vec!["etc/apt/preferences".to_owned()];
     if let Ok(Some(names)) = ctx.root().list("etc/apt/preferences.d") {
         for n in names {
-            let valid = n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+            let valid = n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
             let ext_ok = match n.rsplit_once('.') {
                 None => true,
                 Some((_, ext)) => ext == "pref",

@@ -42,13 +42,13 @@ pub fn collect(ctx: &Context, problems: &mut Problems<'_>) -> Option<CloudIdenti
             ..CloudIdentity::default()
         });
     }
-    if let Some(id) = identity.as_mut() {
-        if id.instance_id.is_none() {
-            id.instance_id = cached_id
-                .as_deref()
-                .and_then(parse_instance_id)
-                .or_else(|| dmi.aws_instance_id());
-        }
+    if let Some(id) = identity.as_mut()
+        && id.instance_id.is_none()
+    {
+        id.instance_id = cached_id
+            .as_deref()
+            .and_then(parse_instance_id)
+            .or_else(|| dmi.aws_instance_id());
     }
     identity
 }
@@ -71,7 +71,9 @@ pub fn from_instance_data(data: &Value) -> Option<CloudIdentity> {
             .map(str::to_owned)
     };
     let provider = text(v1, "cloud_name").or_else(|| text(v1, "platform"))?;
-    let meta = data.pointer("/ds/meta_data").or_else(|| data.pointer("/ds/meta-data"));
+    let meta = data
+        .pointer("/ds/meta_data")
+        .or_else(|| data.pointer("/ds/meta-data"));
     let aws_doc = data.pointer("/ds/dynamic/instance-identity/document");
     Some(CloudIdentity {
         provider,
@@ -156,10 +158,16 @@ mod tests {
             product_name: p.into(),
             board_asset_tag: t.into(),
         };
-        assert_eq!(dmi("Amazon EC2\n", "t3.micro", "i-1").provider(), Some("aws"));
+        assert_eq!(
+            dmi("Amazon EC2\n", "t3.micro", "i-1").provider(),
+            Some("aws")
+        );
         assert_eq!(dmi("Hetzner\n", "vServer", "").provider(), Some("hetzner"));
         assert_eq!(dmi("QEMU", "Standard PC", "").provider(), None);
-        assert_eq!(dmi("Amazon EC2", "", "i-0f\n").aws_instance_id(), Some("i-0f".into()));
+        assert_eq!(
+            dmi("Amazon EC2", "", "i-0f\n").aws_instance_id(),
+            Some("i-0f".into())
+        );
     }
 
     #[test]

@@ -83,7 +83,11 @@ pub fn parse_proc_net(text: &str, protocol: &str) -> (Vec<Socket>, Vec<String>) 
             .split_once(':')
             .and_then(|(addr, port)| Some((address(addr)?, u16::from_str_radix(port, 16).ok()?)));
         let (Some((address, port)), Ok(inode)) = (parsed, f[9].parse::<u64>()) else {
-            problems.push(format!("line {}: bad address or inode: {:?}", i + 1, clip(line)));
+            problems.push(format!(
+                "line {}: bad address or inode: {:?}",
+                i + 1,
+                clip(line)
+            ));
             continue;
         };
         sockets.push(Socket {
@@ -122,7 +126,10 @@ fn socket_owners(wanted: BTreeSet<u64>) -> HashMap<u64, String> {
     };
     for entry in procs.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
             continue;
         };
         let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
@@ -140,10 +147,11 @@ fn socket_owners(wanted: BTreeSet<u64>) -> HashMap<u64, String> {
             else {
                 continue;
             };
-            if wanted.contains(&inode) && !owners.contains_key(&inode) {
-                if let Ok(comm) = fs::read_to_string(format!("/proc/{pid}/comm")) {
-                    owners.insert(inode, comm.trim().to_owned());
-                }
+            if wanted.contains(&inode)
+                && !owners.contains_key(&inode)
+                && let Ok(comm) = fs::read_to_string(format!("/proc/{pid}/comm"))
+            {
+                owners.insert(inode, comm.trim().to_owned());
             }
         }
         if owners.len() == wanted.len() {
@@ -169,7 +177,10 @@ mod tests {
         );
         let (s, bad) = parse_proc_net(&text, "tcp");
         assert!(bad.is_empty(), "{bad:?}");
-        let got: Vec<(&str, u16, u64)> = s.iter().map(|s| (s.address.as_str(), s.port, s.inode)).collect();
+        let got: Vec<(&str, u16, u64)> = s
+            .iter()
+            .map(|s| (s.address.as_str(), s.port, s.inode))
+            .collect();
         assert_eq!(got, [("127.0.0.53", 53, 18183), ("0.0.0.0", 22, 20001)]);
     }
 
@@ -187,7 +198,12 @@ mod tests {
         let got: Vec<(&str, u16)> = s.iter().map(|s| (s.address.as_str(), s.port)).collect();
         assert_eq!(
             got,
-            [("::", 22), ("::1", 631), ("2001:db8::1", 8080), ("::ffff:127.0.0.1", 8081)]
+            [
+                ("::", 22),
+                ("::1", 631),
+                ("2001:db8::1", 8080),
+                ("::ffff:127.0.0.1", 8081)
+            ]
         );
     }
 

@@ -119,7 +119,10 @@ fn machine(ctx: &Context) -> Option<String> {
     {
         return Some(a);
     }
-    let out = std::process::Command::new("uname").arg("-m").output().ok()?;
+    let out = std::process::Command::new("uname")
+        .arg("-m")
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| first_value(&String::from_utf8_lossy(&out.stdout)))
@@ -149,7 +152,7 @@ fn first_value(text: &str) -> Option<String> {
 /// `/proc/uptime`: seconds since boot (a decimal) then idle time.
 pub fn parse_uptime(text: &str) -> Option<u64> {
     let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| secs as u64)
+    (secs.is_finite() && secs >= 0.0).then_some(secs as u64)
 }
 
 #[cfg(test)]

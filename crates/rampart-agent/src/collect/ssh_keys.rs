@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD};
 use rampart_proto::AuthorizedKey;
 use sha2::{Digest, Sha256};
 

@@ -17,7 +17,10 @@ const DEADLINE: Duration = Duration::from_secs(5);
 
 /// Keyword → values, one entry per output line (see [`parse`]); `None` when not live,
 /// sshd is absent, or `sshd -T` failed (then with a problem).
-pub fn collect(ctx: &Context, problems: &mut Problems<'_>) -> Option<BTreeMap<String, Vec<String>>> {
+pub fn collect(
+    ctx: &Context,
+    problems: &mut Problems<'_>,
+) -> Option<BTreeMap<String, Vec<String>>> {
     if !ctx.is_live() {
         return None;
     }
@@ -78,7 +81,10 @@ fn run(sshd: &str) -> Result<String, String> {
     let err = err.join().unwrap_or_default();
     if !status.success() {
         let err = String::from_utf8_lossy(&err);
-        return Err(format!("{status}: {}", clip(err.lines().next().unwrap_or(""))));
+        return Err(format!(
+            "{status}: {}",
+            clip(err.lines().next().unwrap_or(""))
+        ));
     }
     Ok(String::from_utf8_lossy(&out).into_owned())
 }

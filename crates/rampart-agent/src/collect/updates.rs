@@ -22,7 +22,9 @@ pub fn collect(
         updates = apt::pending(ctx, packages, native_arch, problems);
     }
     if has(PackageFormat::Rpm) {
-        problems.push("not computed for rpm: reading dnf's cached repository metadata is not implemented yet");
+        problems.push(
+            "not computed for rpm: reading dnf's cached repository metadata is not implemented yet",
+        );
     }
     if has(PackageFormat::Apk) {
         problems.push("not computed for apk: reading APKINDEX is not implemented yet");

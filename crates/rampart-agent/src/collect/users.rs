@@ -66,7 +66,10 @@ pub fn parse_passwd(text: &str) -> (Vec<Account>, Vec<String>) {
             continue;
         };
         let (Ok(uid), Ok(gid)) = (uid.parse::<u32>(), gid.parse::<u32>()) else {
-            problems.push(format!("line {n}: uid or gid is not a number: {:?}", clip(line)));
+            problems.push(format!(
+                "line {n}: uid or gid is not a number: {:?}",
+                clip(line)
+            ));
             continue;
         };
         if name.is_empty() {
@@ -142,7 +145,11 @@ mod tests {
             5,
         );
         // A colon in the GECOS field makes 8 fields: refused, as getpwent would misread it.
-        check("ok:x:1000:1000:Ok:/home/ok:/bin/zsh\n", &[("ok", 1000, true)], 0);
+        check(
+            "ok:x:1000:1000:Ok:/home/ok:/bin/zsh\n",
+            &[("ok", 1000, true)],
+            0,
+        );
     }
 
     #[test]

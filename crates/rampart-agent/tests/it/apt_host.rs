@@ -20,11 +20,16 @@ fn updates_equal_apt_list_upgradable() {
         return;
     }
     if !Path::new("/var/lib/apt/lists").is_dir() {
-        assert!(std::env::var_os("CI").is_none(), "CI is set but apt has no lists");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but apt has no lists"
+        );
         eprintln!("skipping: no /var/lib/apt/lists (run apt-get update)");
         return;
     }
-    let out = run(Command::new("apt").args(["list", "--upgradable"]).env("LC_ALL", "C"));
+    let out = run(Command::new("apt")
+        .args(["list", "--upgradable"])
+        .env("LC_ALL", "C"));
     let mut expected = Upgrades::new();
     for line in out.lines().filter(|l| l.contains("[upgradable from: ")) {
         // name/suite[,suite…] version arch [upgradable from: installed]

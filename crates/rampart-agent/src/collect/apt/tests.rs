@@ -34,13 +34,17 @@ fn release_files() {
     );
     assert_eq!(backports.default_priority(), 100);
     assert!(!backports.is_security());
-    let experimental = parse_release("Origin: Debian\nSuite: experimental\nCodename: rc-buggy\nNotAutomatic: yes\n");
+    let experimental = parse_release(
+        "Origin: Debian\nSuite: experimental\nCodename: rc-buggy\nNotAutomatic: yes\n",
+    );
     assert_eq!(experimental.default_priority(), 1);
 
-    let ubuntu = parse_release("Origin: Ubuntu\nLabel: Ubuntu\nSuite: jammy-security\nCodename: jammy\n");
+    let ubuntu =
+        parse_release("Origin: Ubuntu\nLabel: Ubuntu\nSuite: jammy-security\nCodename: jammy\n");
     assert!(ubuntu.is_security());
     assert_eq!(ubuntu.origin_name(), "Ubuntu:jammy-security");
-    let main = parse_release("Origin: Debian\nLabel: Debian\nSuite: oldstable\nCodename: bookworm\n");
+    let main =
+        parse_release("Origin: Debian\nLabel: Debian\nSuite: oldstable\nCodename: bookworm\n");
     assert_eq!(main.origin_name(), "Debian:bookworm");
 }
 
@@ -50,8 +54,10 @@ fn packages_files() {
                 Package: fake continuation line\n\nPackage: tzdata\r\nArchitecture: all\r\nVersion: 2025b-0+deb12u1\r\n\r\n\
                 Package: broken\nArchitecture: amd64\n\nPackage: other\nVersion: 1\nArchitecture: amd64";
     let (got, bad) = parse_packages(text, |_| true);
-    let got: Vec<(&str, &str, &str)> =
-        got.iter().map(|a| (a.name.as_str(), a.version.as_str(), a.arch.as_str())).collect();
+    let got: Vec<(&str, &str, &str)> = got
+        .iter()
+        .map(|a| (a.name.as_str(), a.version.as_str(), a.arch.as_str()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -87,7 +93,10 @@ fn preferences() {
             },
             Pin {
                 packages: PinPackages::All,
-                target: PinTarget::Release(vec![('a', "bookworm-backports".into()), ('c', "main".into())]),
+                target: PinTarget::Release(vec![
+                    ('a', "bookworm-backports".into()),
+                    ('c', "main".into())
+                ]),
                 priority: 990
             },
             Pin {
@@ -156,14 +165,33 @@ fn candidates() {
     ];
     let check = |inst: &str, offers: &[Offer], pins: &[Pin], want: Option<&str>| {
         let got = candidate("p", &installed(inst), offers, &sources, pins);
-        assert_eq!(got.map(|o| o.version), want.map(str::to_owned), "{inst} {offers:?}");
+        assert_eq!(
+            got.map(|o| o.version),
+            want.map(str::to_owned),
+            "{inst} {offers:?}"
+        );
     };
     // Highest 500 version wins.
-    check("1.0", &[offer("1.0", &[0]), offer("1.1", &[1])], &[], Some("1.1"));
+    check(
+        "1.0",
+        &[offer("1.0", &[0]), offer("1.1", &[1])],
+        &[],
+        Some("1.1"),
+    );
     // Backports (100) and experimental (1) do not upgrade a package from stable.
-    check("1.0", &[offer("1.0", &[0]), offer("2.0", &[2]), offer("3.0", &[3])], &[], Some("1.0"));
+    check(
+        "1.0",
+        &[offer("1.0", &[0]), offer("2.0", &[2]), offer("3.0", &[3])],
+        &[],
+        Some("1.0"),
+    );
     // ...but a backports package installed from backports follows backports.
-    check("2.0", &[offer("1.0", &[0]), offer("2.0", &[2]), offer("2.1", &[2])], &[], Some("2.1"));
+    check(
+        "2.0",
+        &[offer("1.0", &[0]), offer("2.0", &[2]), offer("2.1", &[2])],
+        &[],
+        Some("2.1"),
+    );
     // Installed version only in the status file: a newer 500 version still wins.
     check("0.9", &[offer("1.0", &[0])], &[], Some("1.0"));
     // No downgrade without a pin >= 1000.
@@ -173,21 +201,36 @@ fn candidates() {
         target: PinTarget::Version("1.0".into()),
         priority: 1001,
     };
-    check("2.0", &[offer("1.0", &[0])], std::slice::from_ref(&downgrade), Some("1.0"));
+    check(
+        "2.0",
+        &[offer("1.0", &[0])],
+        std::slice::from_ref(&downgrade),
+        Some("1.0"),
+    );
     // A generic pin raising backports makes it the candidate.
     let backports_up = Pin {
         packages: PinPackages::All,
         target: PinTarget::Release(vec![('a', "bookworm-backports".into())]),
         priority: 500,
     };
-    check("1.0", &[offer("1.0", &[0]), offer("2.0", &[2])], &[backports_up], Some("2.0"));
+    check(
+        "1.0",
+        &[offer("1.0", &[0]), offer("2.0", &[2])],
+        &[backports_up],
+        Some("2.0"),
+    );
     // A negative pin on the newer version keeps the installed one.
     let never = Pin {
         packages: PinPackages::Names(vec!["p".into()]),
         target: PinTarget::Version("1.1".into()),
         priority: -1,
     };
-    check("1.0", &[offer("1.0", &[0]), offer("1.1", &[1])], &[never], Some("1.0"));
+    check(
+        "1.0",
+        &[offer("1.0", &[0]), offer("1.1", &[1])],
+        &[never],
+        Some("1.0"),
+    );
 }
 
 proptest::proptest! {

@@ -39,7 +39,10 @@ fn plain_keys() {
     );
     // Padding is optional; comments may contain blanks; tabs separate fields too.
     check(
-        &format!("ecdsa-sha2-nistp256\t{}  deploy key for  ci ", EC.trim_end_matches('=')),
+        &format!(
+            "ecdsa-sha2-nistp256\t{}  deploy key for  ci ",
+            EC.trim_end_matches('=')
+        ),
         Some(("ecdsa-sha2-nistp256", EC_FP, "deploy key for  ci", &[])),
     );
 }
@@ -55,7 +58,12 @@ fn options() {
         &format!(
             "command=\"echo \\\"hi, there\\\" && ls -l\",environment=\"A=b c\",NO-X11-FORWARDING ssh-ed25519 {ED}"
         ),
-        Some(("ssh-ed25519", ED_FP, "", &["command", "environment", "no-x11-forwarding"])),
+        Some((
+            "ssh-ed25519",
+            ED_FP,
+            "",
+            &["command", "environment", "no-x11-forwarding"],
+        )),
     );
     check(
         &format!("restrict,port-forwarding,permitopen=\"host:22\"\tssh-ed25519 {ED} x y"),
@@ -70,7 +78,10 @@ fn options() {
 
 #[test]
 fn malformed_lines() {
-    bad("command=\"unterminated ssh-ed25519 AAAA", "unterminated quote");
+    bad(
+        "command=\"unterminated ssh-ed25519 AAAA",
+        "unterminated quote",
+    );
     bad("no-pty", "options but no key");
     bad("no-pty ssh-foo AAAA", "unknown key type");
     bad("ssh-ed25519", "without key data");
@@ -78,15 +89,24 @@ fn malformed_lines() {
     bad(&format!("ssh-rsa {ED}"), "line says ssh-rsa");
     bad("ssh-ed25519 AAAA", "too short");
     bad("2048 65537 12345 old@host", "protocol 1");
-    bad(&format!("bad option,x ssh-ed25519 {ED}"), "unknown key type");
+    bad(
+        &format!("bad option,x ssh-ed25519 {ED}"),
+        "unknown key type",
+    );
     bad(&format!("no pty ssh-ed25519 {ED}"), "unknown key type");
     bad(&format!("no&pty ssh-ed25519 {ED}"), "bad option");
 }
 
 #[test]
 fn expand_tokens() {
-    assert_eq!(expand(".ssh/authorized_keys", "/home/a", "a"), "/home/a/.ssh/authorized_keys");
-    assert_eq!(expand("/etc/ssh/keys/%u", "/home/a", "a"), "/etc/ssh/keys/a");
+    assert_eq!(
+        expand(".ssh/authorized_keys", "/home/a", "a"),
+        "/home/a/.ssh/authorized_keys"
+    );
+    assert_eq!(
+        expand("/etc/ssh/keys/%u", "/home/a", "a"),
+        "/etc/ssh/keys/a"
+    );
     assert_eq!(expand("%h/.ssh/k%%", "/root/", "root"), "/root//.ssh/k%");
     assert_eq!(expand("k", "/", "r"), "/k");
 }
