@@ -51,8 +51,10 @@ pub struct HostState {
     pub users: Vec<LocalUser>,
     #[serde(default)]
     pub ssh_keys: Vec<AuthorizedKey>,
-    /// `sshd -T` output as keyword → values; `None` where sshd is absent or `sshd -T`
-    /// could not run.
+    /// `sshd -T` output as keyword → values, one value per output line (the rest of the
+    /// line after the keyword), so repeated keywords (`hostkey`, `subsystem`) keep each
+    /// line whole; `None` where sshd is absent, `sshd -T` could not run, or the inventory
+    /// is of an image rather than the running system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sshd: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
@@ -164,8 +166,10 @@ pub struct PendingUpdate {
     pub arch: Option<String>,
     pub installed: String,
     pub candidate: String,
-    /// Repository the candidate comes from, as the package manager names it
-    /// (`Debian-Security:12/stable-security`, `baseos`, …).
+    /// Repository the candidate comes from, as the package manager names it. For apt,
+    /// `Label:Codename` (`Debian-Security:bookworm-security`; the Suite where the Codename
+    /// lacks the Suite's `-security`/`-updates` part, as on Ubuntu: `Ubuntu:jammy-security`),
+    /// stable across Debian's suite renames; for dnf the repository id (`baseos`).
     #[serde(default)]
     pub origin: String,
     pub category: UpdateCategory,
