@@ -2,5 +2,6 @@
 //! real files, checked against what the real tools (apt, dpkg-query, ssh-keygen) say.
 
 mod apt_host;
+mod apt_root;
 mod fake_root;
 mod support;
