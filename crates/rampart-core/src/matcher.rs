@@ -90,17 +90,35 @@ pub struct Finding {
 /// (advisory, package, installed version).
 pub fn match_host(index: &AdvisoryIndex, release: &Release, packages: &[Package]) -> Vec<Finding> {
     let mut cache: HashMap<(&str, &str), Vec<Hit>> = HashMap::new();
-    let mut findings = Vec::new();
     for package in packages {
-        for (name, version) in index::lookup_names(release, package) {
-            let hits = cache
-                .entry((name, version))
-                .or_insert_with(|| index.evaluate(release, name, version));
-            findings.extend(hits.iter().map(|hit| index.finding(hit, package)));
+        for key in index::lookup_names(release, package) {
+            cache
+                .entry(key)
+                .or_insert_with(|| index.evaluate(release, key.0, key.1));
         }
     }
-    sort_and_dedup(&mut findings);
-    findings
+    // Order and deduplicate light (hit, package) pairs first and explain only the
+    // survivors: a host can have tens of thousands of findings, and sorting the
+    // explained findings moved far more memory.
+    let mut pairs: Vec<(&str, &Hit, &Package)> = Vec::new();
+    for package in packages {
+        for key in index::lookup_names(release, package) {
+            let hits = cache.get(&key).map(Vec::as_slice).unwrap_or_default();
+            pairs.extend(
+                hits.iter()
+                    .map(|hit| (index.advisory(hit.advisory).id.as_str(), hit, package)),
+            );
+        }
+    }
+    fn key<'a>(&(id, _, p): &(&'a str, &Hit, &'a Package)) -> (&'a str, &'a str, &'a str) {
+        (id, p.name.as_str(), p.version.as_str())
+    }
+    pairs.sort_by(|a, b| key(a).cmp(&key(b)));
+    pairs.dedup_by(|b, a| key(a) == key(b));
+    pairs
+        .into_iter()
+        .map(|(_, hit, package)| index.finding(hit, package))
+        .collect()
 }
 
 /// Sorts by (advisory, package, installed) and keeps the first finding of each triple.

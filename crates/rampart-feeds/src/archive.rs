@@ -1,7 +1,7 @@
 //! Zip archives in the layout the OSV project publishes per ecosystem (`all.zip`: one
 //! JSON record per entry). Entries are read and parsed in parallel; each thread gets its
-//! own view of the archive, sharing one parsed central directory, so a large zip is read
-//! straight from disk without being loaded into memory.
+//! own view of the archive, sharing one parsed central directory, and an archive is read
+//! into memory once unless it is very large.
 //!
 //! Entries are inflated here with one reused decompressor and buffer per thread rather
 //! than through the zip crate's reader, which sets up fresh inflate state and buffers for
@@ -26,22 +26,27 @@ pub(crate) fn is_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
 }
 
+/// Archives up to this size are read into memory in one go: an OSV `all.zip` holds
+/// 100,000 small entries, and one positioned read per entry cost more in system calls
+/// than the inflating. Larger archives are read entry by entry from disk.
+const IN_MEMORY_MAX: u64 = 1 << 30;
+
 pub(crate) fn load_file(
     path: &Path,
     location: &str,
     opts: &LoadOptions<'_>,
 ) -> Result<Collector, Error> {
-    let file = File::open(path).map_err(|source| Error::Io {
+    let io_error = |source| Error::Io {
         path: path.to_owned(),
         source,
-    })?;
-    let len = file
-        .metadata()
-        .map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?
-        .len();
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
+    if len <= IN_MEMORY_MAX {
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        (&file).read_to_end(&mut bytes).map_err(io_error)?;
+        return load_bytes(&bytes, location, opts);
+    }
     load(
         SharedFile {
             file: Arc::new(file),
