@@ -1,0 +1,10 @@
+//! dpkg status and status.d files, arbitrary text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = rampart_inventory::dpkg::parse_status(&text);
+    let _ = rampart_inventory::dpkg::parse_status_d(&text);
+});
