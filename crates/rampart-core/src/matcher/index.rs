@@ -121,9 +121,11 @@ impl AdvisoryIndex {
     /// Adds or updates a record and returns the keys whose results may have changed.
     ///
     /// A record whose id is already known replaces the old record's affected entries for
-    /// the releases it covers and keeps the old entries for other releases: distribution
-    /// feeds publish one file per release (Alpine's secdb), so a record seen in two files
-    /// is the union of both. A withdrawn record stays visible but matches nothing.
+    /// the (release, package) pairs it names and keeps the others: distribution feeds
+    /// publish one file per release and repository (Alpine's secdb has `v3.19/main` and
+    /// `v3.19/community`, each naming the same CVE for different packages), so a record
+    /// seen in several files is the union of all. A withdrawn record stays visible but
+    /// matches nothing.
     pub fn insert(&mut self, advisory: Advisory) -> Vec<IndexKey> {
         let mut touched = HashSet::new();
         self.insert_tracked(advisory, Some(&mut touched));
@@ -270,13 +272,18 @@ pub(crate) fn lookup_names<'p>(
     std::iter::once(first).chain(second)
 }
 
-/// Keeps `old`'s entries for releases `new` does not mention, then takes all of `new`.
+/// Keeps `old`'s entries for (release, package) pairs `new` does not mention, then takes
+/// all of `new`.
 fn merge(old: Advisory, mut new: Advisory) -> Advisory {
-    let covered: HashSet<&Option<Release>> = new.affected.iter().map(|a| &a.release).collect();
+    let covered: HashSet<(&Option<Release>, &str)> = new
+        .affected
+        .iter()
+        .map(|a| (&a.release, a.package.as_str()))
+        .collect();
     let kept: Vec<Affected> = old
         .affected
         .into_iter()
-        .filter(|a| !covered.contains(&a.release))
+        .filter(|a| !covered.contains(&(&a.release, a.package.as_str())))
         .collect();
     new.affected.splice(0..0, kept);
     new

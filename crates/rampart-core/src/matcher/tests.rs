@@ -386,6 +386,23 @@ fn same_id_from_two_release_files_is_merged_and_updates_replace() {
         match_host(&index, &rel(Distro::Alpine, "3.10"), &[apk("1.0-r0")]).len(),
         1
     );
+    // The same id from another repository file of the same release (community after
+    // main) adds its package without dropping the first one.
+    index.insert(adv(
+        "ALPINE-CVE-1",
+        vec![affected(
+            "Alpine:v3.11",
+            "q",
+            &[intro("0"), fixed("2.0-r0")],
+        )],
+    ));
+    let q = Package {
+        name: "q".into(),
+        ..apk("1.9-r0")
+    };
+    let found = match_host(&index, &rel(Distro::Alpine, "3.11"), &[apk("1.0-r1"), q]);
+    let names: Vec<&str> = found.iter().map(|f| f.package.as_str()).collect();
+    assert_eq!(names, ["p", "q"]);
 }
 
 #[test]
