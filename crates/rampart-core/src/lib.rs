@@ -7,6 +7,7 @@
 //! spawns threads. Callers pass `now` and configuration in.
 
 pub mod advisory;
+pub mod authz;
 pub mod distro;
 pub mod matcher;
 pub mod package;
