@@ -123,7 +123,11 @@ impl Store {
     }
 
     /// Records a finished import of a feed at `now` and bumps its generation.
-    pub async fn record_feed_import(&self, import: FeedImport<'_>, now: Millis) -> Result<FeedStatus> {
+    pub async fn record_feed_import(
+        &self,
+        import: FeedImport<'_>,
+        now: Millis,
+    ) -> Result<FeedStatus> {
         with_pool!(self, pool => {
             let row = sqlx::query(
                 "INSERT INTO feeds (source, imported_at, record_count, problem_count, generation)

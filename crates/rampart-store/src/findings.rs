@@ -122,10 +122,12 @@ where
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     if let Some(level) = filter.severity {
-        qb.push(" AND f.severity_rank = ").push_bind(severity_rank(level));
+        qb.push(" AND f.severity_rank = ")
+            .push_bind(severity_rank(level));
     }
     if let Some(level) = filter.min_severity {
-        qb.push(" AND f.severity_rank >= ").push_bind(severity_rank(level));
+        qb.push(" AND f.severity_rank >= ")
+            .push_bind(severity_rank(level));
     }
     if let Some(advisory) = &filter.advisory {
         qb.push(" AND (f.advisory_id = ")

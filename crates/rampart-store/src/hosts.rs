@@ -161,7 +161,8 @@ where
         qb.push(" AND h.os_id = ").push_bind(os_id.clone());
     }
     if let Some(os_version) = &filter.os_version {
-        qb.push(" AND h.os_version = ").push_bind(os_version.clone());
+        qb.push(" AND h.os_version = ")
+            .push_bind(os_version.clone());
     }
     if let Some(text) = &filter.text {
         let pattern = like_contains(&text.to_lowercase());
@@ -183,11 +184,13 @@ where
         None => {}
     }
     if let Some(advisory) = &filter.advisory {
-        qb.push(" AND EXISTS (SELECT 1 FROM findings f WHERE f.host_id = h.id AND (f.advisory_id = ")
-            .push_bind(advisory.clone())
-            .push(" OR f.aliases LIKE ")
-            .push_bind(like_contains(&to_json(advisory)))
-            .push(" ESCAPE '\\'))");
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM findings f WHERE f.host_id = h.id AND (f.advisory_id = ",
+        )
+        .push_bind(advisory.clone())
+        .push(" OR f.aliases LIKE ")
+        .push_bind(like_contains(&to_json(advisory)))
+        .push(" ESCAPE '\\'))");
     }
 }
 
@@ -307,7 +310,9 @@ impl Store {
 
     /// One host with its labels.
     pub async fn get_host(&self, host_id: &str) -> Result<Host> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {HOST_COLUMNS} FROM hosts h WHERE h.id = $1"));
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {HOST_COLUMNS} FROM hosts h WHERE h.id = $1"
+        ));
         with_pool!(self, pool => {
             let row = sqlx::query(sql).bind(host_id).fetch_optional(pool).await?;
             let mut host = host(&found("host", row)?)?;

@@ -135,7 +135,9 @@ impl Store {
             POSTGRES_MIGRATIONS
                 .run(&pool)
                 .await
-                .map_err(|e| Error::Migration { source: Box::new(e) })?;
+                .map_err(|e| Error::Migration {
+                    source: Box::new(e),
+                })?;
             return Ok(Store {
                 backend: Backend::Postgres(pool),
             });
@@ -177,7 +179,9 @@ impl Store {
         SQLITE_MIGRATIONS
             .run(&pool)
             .await
-            .map_err(|e| Error::Migration { source: Box::new(e) })?;
+            .map_err(|e| Error::Migration {
+                source: Box::new(e),
+            })?;
         Ok(Store {
             backend: Backend::Sqlite(pool),
         })

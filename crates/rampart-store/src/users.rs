@@ -119,7 +119,9 @@ impl Store {
 
     /// Every user, by name.
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, id"));
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY name, id"
+        ));
         with_pool!(self, pool => {
             let rows = sqlx::query(sql).fetch_all(pool).await?;
             rows.iter().map(user).collect()
@@ -141,7 +143,12 @@ impl Store {
     }
 
     /// Replaces a user's password hash (password change or reset).
-    pub async fn set_user_password(&self, id: &str, password_hash: &str, now: Millis) -> Result<()> {
+    pub async fn set_user_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: Millis,
+    ) -> Result<()> {
         with_pool!(self, pool => {
             let done = sqlx::query(
                 "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
