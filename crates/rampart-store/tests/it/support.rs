@@ -91,7 +91,7 @@ where
         .await
         .expect("create test schema");
     let location = with_search_path(&url, &schema);
-    let result = match Store::open(&location).await {
+    let outcome = match Store::open(&location).await {
         Ok(store) => {
             let result = tokio::spawn(case(Ctx {
                 store: store.clone(),
@@ -99,16 +99,18 @@ where
             }))
             .await;
             store.close().await;
-            result
+            Ok(result)
         }
-        Err(e) => Ok(Err(e).expect("open postgres store")),
+        Err(e) => Err(e),
     };
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
         .execute(&mut admin)
         .await
         .expect("drop test schema");
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
+    match outcome {
+        Err(e) => panic!("open PostgreSQL store in schema {schema}: {e:?}"),
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Ok(Ok(())) => {}
     }
 }
 
