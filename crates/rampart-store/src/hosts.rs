@@ -343,24 +343,26 @@ impl Store {
             let rows = list.build().fetch_all(pool).await?;
             let mut hosts = rows.iter().map(host).collect::<Result<Vec<_>>>()?;
 
-            if !hosts.is_empty() {
+            // Labels of the page's hosts, in chunks that stay under the bind limits
+            // however large the page.
+            let mut by_host: BTreeMap<String, Labels> = BTreeMap::new();
+            for chunk in hosts.chunks(1000) {
                 let mut labels =
                     QueryBuilder::new("SELECT host_id, key, value FROM host_labels WHERE host_id IN (");
                 let mut ids = labels.separated(", ");
-                for h in &hosts {
+                for h in chunk {
                     ids.push_bind(h.id.clone());
                 }
                 labels.push(")");
-                let mut by_host: BTreeMap<String, Labels> = BTreeMap::new();
                 for row in labels.build().fetch_all(pool).await? {
                     by_host
                         .entry(row.text("host_id")?)
                         .or_default()
                         .insert(row.text("key")?, row.text("value")?);
                 }
-                for h in &mut hosts {
-                    h.labels = by_host.remove(&h.id).unwrap_or_default();
-                }
+            }
+            for h in &mut hosts {
+                h.labels = by_host.remove(&h.id).unwrap_or_default();
             }
             Ok(Paged { items: hosts, total: total as u64 })
         })

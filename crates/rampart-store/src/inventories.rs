@@ -110,8 +110,6 @@ impl Store {
     ) -> Result<InventoryOutcome> {
         let state = &inventory.state;
         let state_hash = state.content_hash();
-        let set_hash = package_set_hash(&state.packages);
-        let document = to_json(inventory);
         let facts = &state.host;
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -131,6 +129,9 @@ impl Store {
                 tx.commit().await?;
                 return Ok(InventoryOutcome::Unchanged);
             }
+            // Hashed and encoded only now: a resent inventory costs one hash.
+            let set_hash = package_set_hash(&state.packages);
+            let document = to_json(inventory);
             let packages_changed =
                 previous.opt_text("package_set_hash")?.as_deref() != Some(set_hash.as_str());
 
