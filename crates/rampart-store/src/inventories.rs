@@ -1,0 +1,334 @@
+//! What agents report: the inventory document, the package set it names, pending
+//! updates and the inventory timeline.
+//!
+//! Package lists are stored once per distinct `package_set_hash`: a fleet built from a
+//! few images holds a few sets, not one copy per host. Everything one inventory changes is
+//! written in one transaction, and a resent inventory (same `content_hash`) writes only the
+//! receive time, so an agent retrying after a crash cannot create duplicates.
+
+use rampart_core::package::{Package, PackageFormat};
+use rampart_proto::{Inventory, PendingUpdate, UpdateCategory, package_set_hash};
+use sqlx::QueryBuilder;
+
+use crate::{
+    BeginWrite as _, Error, Millis, Page, Paged, Result, RowExt, Store, found, from_json, new_id,
+    to_json, with_pool,
+};
+
+/// Rows per multi-row INSERT: 8 columns × 1000 stays under both engines' bind limits
+/// (SQLite 32 766, PostgreSQL 65 535).
+const BATCH_ROWS: usize = 1000;
+
+/// What [`Store::record_inventory`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InventoryOutcome {
+    /// The host state equals the stored one; only `last_inventory_at` moved.
+    Unchanged,
+    /// A new state was stored.
+    Stored {
+        /// The package list differs from the host's previous one (findings need
+        /// recomputing).
+        packages_changed: bool,
+        /// No host had this package list before; its rows were written now.
+        new_package_set: bool,
+    },
+}
+
+/// One entry of a host's inventory timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryRecord {
+    pub received_at: Millis,
+    pub state_hash: String,
+    pub package_set_hash: String,
+}
+
+pub(crate) fn format_str(format: PackageFormat) -> &'static str {
+    match format {
+        PackageFormat::Deb => "deb",
+        PackageFormat::Rpm => "rpm",
+        PackageFormat::Apk => "apk",
+    }
+}
+
+fn parse_format(s: &str) -> Result<PackageFormat> {
+    Ok(match s {
+        "deb" => PackageFormat::Deb,
+        "rpm" => PackageFormat::Rpm,
+        "apk" => PackageFormat::Apk,
+        _ => {
+            return Err(Error::Corrupt {
+                what: "package format",
+                source: serde::de::Error::custom(format!("unknown package format {s:?}")),
+            });
+        }
+    })
+}
+
+fn category_str(category: UpdateCategory) -> &'static str {
+    match category {
+        UpdateCategory::Security => "security",
+        UpdateCategory::Other => "other",
+    }
+}
+
+fn package(row: &impl RowExt) -> Result<Package> {
+    Ok(Package {
+        name: row.text("name")?,
+        version: row.text("version")?,
+        arch: row.opt_text("arch")?,
+        source_name: row.opt_text("source_name")?,
+        source_version: row.opt_text("source_version")?,
+        format: parse_format(&row.text("format")?)?,
+    })
+}
+
+fn update(row: &impl RowExt) -> Result<PendingUpdate> {
+    Ok(PendingUpdate {
+        name: row.text("name")?,
+        arch: row.opt_text("arch")?,
+        installed: row.text("installed")?,
+        candidate: row.text("candidate")?,
+        origin: row.text("origin")?,
+        category: match row.text("category")?.as_str() {
+            "security" => UpdateCategory::Security,
+            _ => UpdateCategory::Other,
+        },
+    })
+}
+
+impl Store {
+    /// Stores an inventory received from `host_id` at `now` (server clock): the
+    /// document, the host's OS facts, its package set (written only if no host had it
+    /// yet), its pending updates and a timeline entry, all in one transaction. An
+    /// inventory whose state equals the stored one changes nothing but
+    /// `last_inventory_at`.
+    pub async fn record_inventory(
+        &self,
+        host_id: &str,
+        inventory: &Inventory,
+        now: Millis,
+    ) -> Result<InventoryOutcome> {
+        let state = &inventory.state;
+        let state_hash = state.content_hash();
+        let facts = &state.host;
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // Writing first takes the host's row lock (PostgreSQL) or the write lock
+            // (SQLite), so two inventories for one host are stored one after the other.
+            let previous = sqlx::query(
+                "UPDATE hosts SET last_inventory_at = $2,
+                     last_seen = CASE WHEN last_seen < $2 THEN $2 ELSE last_seen END
+                 WHERE id = $1 RETURNING state_hash, package_set_hash",
+            )
+            .bind(host_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let previous = found("host", previous)?;
+            if previous.opt_text("state_hash")?.as_deref() == Some(state_hash.as_str()) {
+                tx.commit().await?;
+                return Ok(InventoryOutcome::Unchanged);
+            }
+            // Hashed and encoded only now: a resent inventory costs one hash.
+            let set_hash = package_set_hash(&state.packages);
+            let document = to_json(inventory);
+            let packages_changed =
+                previous.opt_text("package_set_hash")?.as_deref() != Some(set_hash.as_str());
+
+            let inserted = sqlx::query(
+                "INSERT INTO package_sets (hash, package_count, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(&set_hash)
+            .bind(state.packages.len() as i64)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let new_package_set = inserted.rows_affected() == 1;
+            if new_package_set {
+                for (chunk_no, chunk) in state.packages.chunks(BATCH_ROWS).enumerate() {
+                    let mut qb = QueryBuilder::new(
+                        "INSERT INTO package_set_members (set_hash, position, name, version, \
+                         arch, source_name, source_version, format) ",
+                    );
+                    qb.push_values(chunk.iter().enumerate(), |mut b, (i, p)| {
+                        b.push_bind(set_hash.clone())
+                            .push_bind((chunk_no * BATCH_ROWS + i) as i64)
+                            .push_bind(p.name.clone())
+                            .push_bind(p.version.clone())
+                            .push_bind(p.arch.clone())
+                            .push_bind(p.source_name.clone())
+                            .push_bind(p.source_version.clone())
+                            .push_bind(format_str(p.format));
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+            }
+
+            sqlx::query(
+                "UPDATE hosts SET hostname = $2, machine_id = COALESCE($3, machine_id),
+                     os_id = $4, os_version = $5, os_pretty_name = $6, ecosystem = $7,
+                     state_hash = $8, package_set_hash = $9, inventory = $10,
+                     last_updated_at = COALESCE($11, last_updated_at)
+                 WHERE id = $1",
+            )
+            .bind(host_id)
+            .bind(&facts.hostname)
+            .bind(&facts.machine_id)
+            .bind(&facts.os.id)
+            .bind(&facts.os.version_id)
+            .bind(&facts.os.pretty_name)
+            .bind(&facts.os.ecosystem)
+            .bind(&state_hash)
+            .bind(&set_hash)
+            .bind(&document)
+            .bind(packages_changed.then_some(now))
+            .execute(&mut *tx)
+            .await?;
+
+            sqlx::query("DELETE FROM pending_updates WHERE host_id = $1")
+                .bind(host_id)
+                .execute(&mut *tx)
+                .await?;
+            for (chunk_no, chunk) in state.updates.chunks(BATCH_ROWS).enumerate() {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO pending_updates (host_id, position, name, arch, installed, \
+                     candidate, origin, category) ",
+                );
+                qb.push_values(chunk.iter().enumerate(), |mut b, (i, u)| {
+                    b.push_bind(host_id.to_owned())
+                        .push_bind((chunk_no * BATCH_ROWS + i) as i64)
+                        .push_bind(u.name.clone())
+                        .push_bind(u.arch.clone())
+                        .push_bind(u.installed.clone())
+                        .push_bind(u.candidate.clone())
+                        .push_bind(u.origin.clone())
+                        .push_bind(category_str(u.category));
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+
+            sqlx::query(
+                "INSERT INTO inventory_history (id, host_id, received_at, state_hash,
+                                                package_set_hash)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id(now))
+            .bind(host_id)
+            .bind(now)
+            .bind(&state_hash)
+            .bind(&set_hash)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(InventoryOutcome::Stored { packages_changed, new_package_set })
+        })
+    }
+
+    /// The latest inventory document of a host; `None` before its first inventory.
+    pub async fn host_inventory(&self, host_id: &str) -> Result<Option<Inventory>> {
+        with_pool!(self, pool => {
+            let row = sqlx::query("SELECT inventory FROM hosts WHERE id = $1")
+                .bind(host_id)
+                .fetch_optional(pool)
+                .await?;
+            match found("host", row)?.opt_text("inventory")? {
+                Some(doc) => Ok(Some(from_json("inventory", &doc)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The packages installed on a host, in the order the agent sent them (empty before
+    /// its first inventory).
+    pub async fn host_packages(&self, host_id: &str) -> Result<Vec<Package>> {
+        let host = self.get_host(host_id).await?;
+        match host.package_set_hash {
+            Some(hash) => self.package_set(&hash).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The packages of a stored package set, in order; [`Error::NotFound`] for an
+    /// unknown hash.
+    pub async fn package_set(&self, set_hash: &str) -> Result<Vec<Package>> {
+        with_pool!(self, pool => {
+            let exists = sqlx::query("SELECT hash FROM package_sets WHERE hash = $1")
+                .bind(set_hash)
+                .fetch_optional(pool)
+                .await?;
+            found("package set", exists)?;
+            let rows = sqlx::query(
+                "SELECT name, version, arch, source_name, source_version, format
+                 FROM package_set_members WHERE set_hash = $1 ORDER BY position",
+            )
+            .bind(set_hash)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(package).collect()
+        })
+    }
+
+    /// The upgrades pending on a host according to its latest inventory.
+    pub async fn host_updates(&self, host_id: &str) -> Result<Vec<PendingUpdate>> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT name, arch, installed, candidate, origin, category
+                 FROM pending_updates WHERE host_id = $1 ORDER BY position",
+            )
+            .bind(host_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(update).collect()
+        })
+    }
+
+    /// A host's inventory timeline, newest first.
+    pub async fn inventory_history(
+        &self,
+        host_id: &str,
+        page: Page,
+    ) -> Result<Paged<InventoryRecord>> {
+        with_pool!(self, pool => {
+            let total = sqlx::query("SELECT COUNT(*) AS n FROM inventory_history WHERE host_id = $1")
+                .bind(host_id)
+                .fetch_one(pool)
+                .await?
+                .int("n")?;
+            let rows = sqlx::query(
+                "SELECT received_at, state_hash, package_set_hash FROM inventory_history
+                 WHERE host_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2 OFFSET $3",
+            )
+            .bind(host_id)
+            .bind(i64::from(page.limit))
+            .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await?;
+            let items = rows
+                .iter()
+                .map(|row| {
+                    Ok(InventoryRecord {
+                        received_at: row.int("received_at")?,
+                        state_hash: row.text("state_hash")?,
+                        package_set_hash: row.text("package_set_hash")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Paged { items, total: total as u64 })
+        })
+    }
+
+    /// The number of stored package sets and of their member rows, for the health page
+    /// and to show how much sharing saves.
+    pub async fn package_set_stats(&self) -> Result<(u64, u64)> {
+        with_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM package_sets) AS sets,
+                        (SELECT COUNT(*) FROM package_set_members) AS members",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok((row.int("sets")? as u64, row.int("members")? as u64))
+        })
+    }
+}
