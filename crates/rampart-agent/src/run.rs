@@ -83,20 +83,25 @@ impl Agent {
     /// One check-in, as described in the module documentation.
     pub fn check_in(&self) -> Result<Outcome, Error> {
         let mut sent = 0;
+        let mut flushed = None;
         if let Some(spooled) = self.spool.pending()? {
             let hash = spooled.state.content_hash();
-            self.send(&hash, Some(spooled))?;
+            flushed = Some(self.send(&hash, Some(spooled))?);
             sent += 1;
         }
         let inventory = collect::collect(&self.root, unix_now())?;
         let hash = inventory.state.content_hash();
         let attach = self.state.acknowledged()?.as_deref() != Some(hash.as_str());
-        let response = if attach {
-            self.spool.put(&inventory)?;
-            sent += 1;
-            self.send(&hash, Some(inventory))?
-        } else {
-            self.send(&hash, None)?
+        let response = match flushed {
+            // The spooled inventory was this very state and the server has it: that
+            // check-in was this cycle's.
+            Some(response) if !attach => response,
+            _ if attach => {
+                self.spool.put(&inventory)?;
+                sent += 1;
+                self.send(&hash, Some(inventory))?
+            }
+            _ => self.send(&hash, None)?,
         };
         Ok(Outcome {
             inventories_sent: sent,
