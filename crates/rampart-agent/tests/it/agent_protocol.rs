@@ -266,3 +266,68 @@ fn enroll_refuses_a_server_that_is_not_the_pinned_ca() {
         text(&out)
     );
 }
+
+/// `run` without `--once` keeps checking in and stops cleanly, exit 0, on SIGTERM.
+#[test]
+fn run_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let root = tmp.path().join("root");
+    fake_root(&root);
+    let pki = Arc::new(Pki::new());
+    let token = EnrollmentToken::generate(&pki.ca.fingerprint()).unwrap();
+    let fixture = Arc::new(Mutex::new(Fixture {
+        token_hash: token.secret_hash(),
+        ..Fixture::default()
+    }));
+    let server = TlsServer::start("127.0.0.1:0", &pki, &fixture);
+    let state_s = state.to_str().unwrap();
+    let out = agent(&[
+        "enroll",
+        "--server",
+        &server.url(),
+        "--token",
+        &token.encode(),
+        "--state-dir",
+        state_s,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart-agent"))
+        .args([
+            "run",
+            "--state-dir",
+            state_s,
+            "--root",
+            root.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while checkins(&fixture).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no check-in arrived");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "agent ignored SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(
+        checkins(&fixture).len(),
+        1,
+        "one check-in, then a 30 s sleep"
+    );
+}
