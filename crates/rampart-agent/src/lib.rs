@@ -6,3 +6,8 @@
 //! collectors — because it runs on every host, including small ones.
 
 pub mod collect;
+pub mod enroll;
+pub mod run;
+pub mod spool;
+pub mod state;
+pub mod transport;

@@ -1,17 +1,22 @@
-//! The `rampart-agent` binary: parses the command line and prints. Collection lives in
-//! the library (`rampart_agent::collect`). Further subcommands (`enroll`, `run`, over a
-//! transport module) slot into [`Command`] beside `inventory`.
+//! The `rampart-agent` binary: parses the command line and prints. The work lives in
+//! the library (`collect`, `enroll`, `run`, `transport`).
 //!
-//! Exit codes: 0 success, 2 usage or input error (such as a missing `--root`), 1 other
-//! failures.
+//! Exit codes: 0 success; 2 usage or input error (a missing `--root`, a malformed
+//! token, an existing enrolment without `--force`, a refusal by the server such as an
+//! expired, revoked or used-up token); 1 other failures (server unreachable, TLS).
+//!
+//! Nothing secret is printed: not the token, not the key.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use rampart_agent::collect;
+use rampart_agent::run::Agent;
+use rampart_agent::{collect, enroll};
 use rampart_proto::Inventory;
 
 #[derive(Parser)]
@@ -25,6 +30,42 @@ struct Cli {
 enum Command {
     /// Collect this host's inventory and print it, exactly as the agent would send it.
     Inventory(InventoryArgs),
+    /// Enrol this host with a Rampart server: trade an enrolment token for a client
+    /// certificate, saved in the state directory.
+    Enroll(EnrollArgs),
+    /// Check in with the server: send the inventory when it changed, poll for the next
+    /// check-in. Runs until SIGTERM/SIGINT unless `--once`.
+    Run(RunArgs),
+}
+
+const DEFAULT_STATE_DIR: &str = "/var/lib/rampart-agent";
+
+#[derive(clap::Args)]
+struct EnrollArgs {
+    /// The server's URL, `https://host[:port]`.
+    #[arg(long)]
+    server: String,
+    /// The enrolment token (`rpe1_...`) from the server. Prefer the environment variable
+    /// over the flag: command lines are visible to other users in `ps`.
+    #[arg(long, env = "RAMPART_ENROLL_TOKEN", hide_env_values = true)]
+    token: String,
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    state_dir: PathBuf,
+    /// Replace an existing enrolment (the old agent id stops being used).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Check in once and exit: 0 on success, 1 with the reason otherwise.
+    #[arg(long)]
+    once: bool,
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    state_dir: PathBuf,
+    /// Directory to collect the inventory from (as for `inventory --root`).
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -52,6 +93,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(args) => inventory(&args),
+        Command::Enroll(args) => enroll_command(&args),
+        Command::Run(args) => run_command(&args),
     };
     match result {
         Ok(code) => code,
@@ -60,6 +103,74 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn enroll_command(args: &EnrollArgs) -> anyhow::Result<ExitCode> {
+    let options = enroll::Options {
+        server_url: &args.server,
+        token: &args.token,
+        state_dir: &args.state_dir,
+        force: args.force,
+        root: Path::new("/"),
+    };
+    match enroll::enroll(&options) {
+        Ok(config) => {
+            println!(
+                "enrolled as {} with {}; credentials in {}",
+                config.agent_id,
+                config.server_url,
+                args.state_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is_refusal() => {
+            eprintln!("rampart-agent: enrolment refused: {e}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("enrolment failed")),
+    }
+}
+
+fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let agent = Agent::open(&args.state_dir, &args.root)
+        .with_context(|| format!("loading the enrolment from {}", args.state_dir.display()))?;
+    if args.once {
+        let outcome = agent.check_in().context("check-in failed")?;
+        println!(
+            "checked in as {}: state {}, {} inventor{} sent, next check-in in {} s",
+            agent.config().agent_id,
+            outcome.state_hash,
+            outcome.inventories_sent,
+            if outcome.inventories_sent == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            outcome.next.as_secs()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing the signal handler")?;
+    }
+    eprintln!(
+        "rampart-agent: checking in as {} with {}",
+        agent.config().agent_id,
+        agent.config().server_url
+    );
+    agent.run(&stop, |result| match result {
+        Ok(o) if o.inventories_sent > 0 => eprintln!(
+            "rampart-agent: inventory {} sent; next check-in in about {} s",
+            o.state_hash,
+            o.next.as_secs()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("rampart-agent: check-in failed, retrying with backoff: {e}"),
+    });
+    eprintln!("rampart-agent: stopped");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn inventory(args: &InventoryArgs) -> anyhow::Result<ExitCode> {
