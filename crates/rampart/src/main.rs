@@ -4,6 +4,7 @@
 //! Exit status: 0 success, 2 usage or input error (with a message that says what to
 //! fix), 3 when `scan --fail-on` found something at or above the threshold.
 
+mod client;
 mod commands;
 mod output;
 
@@ -23,12 +24,42 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    connect: client::ConnectArgs,
+    #[command(flatten)]
+    output: commands::remote::OutputArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     Vercmp(commands::vercmp::Args),
     Scan(commands::scan::Args),
+    /// Save a server URL, API token and CA certificate for the commands below.
+    Login(commands::remote::LoginArgs),
+    /// Enrolled servers, their packages, pending updates and findings.
+    #[command(subcommand)]
+    Hosts(commands::remote::HostsCommand),
+    /// Findings across the estate.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// Projects: groups of hosts selected by labels.
+    #[command(subcommand)]
+    Projects(commands::remote::ProjectsCommand),
+    /// Your personal API tokens.
+    #[command(subcommand)]
+    Tokens(commands::remote::TokensCommand),
+    /// Enrolment tokens for `rampart-agent enroll`.
+    #[command(subcommand, name = "enroll-token")]
+    EnrollToken(commands::remote::EnrollTokenCommand),
+    /// Advisory feeds on the server.
+    #[command(subcommand)]
+    Feeds(commands::remote::FeedsCommand),
+}
+
+#[derive(Subcommand)]
+enum FindingsCommand {
+    /// List findings across the estate.
+    Ls(commands::remote::FindingsLs),
 }
 
 /// Exit status for usage and input errors, shared with clap's own.
@@ -38,7 +69,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Vercmp(args) => commands::vercmp::run(args),
-        Command::Scan(args) => commands::scan::run(args),
+        Command::Scan(mut args) => {
+            // `-o/--output` is global; on scan it means the same as `--format`.
+            if let Some(format) = cli.output.output {
+                args.format = format;
+            }
+            commands::scan::run(args)
+        }
+        Command::Login(args) => commands::remote::login(args),
+        Command::Hosts(cmd) => commands::remote::hosts(cmd, &cli.connect, cli.output),
+        Command::Findings(FindingsCommand::Ls(args)) => {
+            commands::remote::findings(args, &cli.connect, cli.output)
+        }
+        Command::Projects(cmd) => commands::remote::projects(cmd, &cli.connect, cli.output),
+        Command::Tokens(cmd) => commands::remote::tokens(cmd, &cli.connect, cli.output),
+        Command::EnrollToken(cmd) => commands::remote::enroll_token(cmd, &cli.connect, cli.output),
+        Command::Feeds(cmd) => commands::remote::feeds(cmd, &cli.connect, cli.output),
     };
     match result {
         Ok(code) => code,

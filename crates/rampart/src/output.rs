@@ -226,3 +226,133 @@ mod tests {
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
     }
 }
+
+/// One column of a listing: its header and where its value sits in each item (a JSON
+/// pointer), so listings of API answers need no per-resource structs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Column {
+    header: &'static str,
+    pointer: &'static str,
+}
+
+impl Column {
+    pub(crate) const fn new(header: &'static str, pointer: &'static str) -> Column {
+        Column { header, pointer }
+    }
+}
+
+/// A JSON value as one cell: strings bare, null empty, arrays space-separated, objects
+/// as `k=v` pairs.
+fn cell(v: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| cell(Some(i)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(Some(v))))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Writes an API list answer (`{"items": [...], "total": N}`, or a bare array): JSON
+/// unchanged, table and CSV with `columns`.
+pub(crate) fn write_items(
+    answer: &serde_json::Value,
+    columns: &[Column],
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, answer)?;
+        return writeln!(out);
+    }
+    let empty = Vec::new();
+    let items = answer
+        .get("items")
+        .and_then(|i| i.as_array())
+        .or_else(|| answer.as_array())
+        .unwrap_or(&empty);
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            columns
+                .iter()
+                .map(|c| cell(item.pointer(c.pointer)))
+                .collect()
+        })
+        .collect();
+    if format == Format::Csv {
+        let header: Vec<String> = columns
+            .iter()
+            .map(|c| c.header.to_ascii_lowercase().replace(' ', "_"))
+            .collect();
+        writeln!(out, "{}", header.join(","))?;
+        for row in rows {
+            let fields: Vec<String> = row.iter().map(|s| csv_field(s)).collect();
+            writeln!(out, "{}", fields.join(","))?;
+        }
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_header(columns.iter().map(|c| c.header));
+    for row in rows {
+        table.add_row(row);
+    }
+    writeln!(out, "{table}")?;
+    if let Some(total) = answer.get("total").and_then(|t| t.as_u64()) {
+        let offset = answer.get("offset").and_then(|o| o.as_u64()).unwrap_or(0);
+        writeln!(out, "{} of {total} shown (from {offset})", items.len())?;
+    }
+    Ok(())
+}
+
+/// Writes one object: JSON unchanged; table as `FIELD  value` lines (every top-level
+/// field when `fields` is empty); CSV as a header line and one row.
+pub(crate) fn write_object(
+    answer: &serde_json::Value,
+    fields: &[Column],
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if format == Format::Json || fields.is_empty() && !answer.is_object() {
+        serde_json::to_writer_pretty(&mut *out, answer)?;
+        return writeln!(out);
+    }
+    let pairs: Vec<(String, String)> = if fields.is_empty() {
+        answer
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), cell(Some(v))))
+            .collect()
+    } else {
+        fields
+            .iter()
+            .map(|c| (c.header.to_owned(), cell(answer.pointer(c.pointer))))
+            .collect()
+    };
+    if format == Format::Csv {
+        let header: Vec<String> = pairs
+            .iter()
+            .map(|(k, _)| csv_field(&k.to_ascii_lowercase().replace(' ', "_")))
+            .collect();
+        let row: Vec<String> = pairs.iter().map(|(_, v)| csv_field(v)).collect();
+        writeln!(out, "{}", header.join(","))?;
+        return writeln!(out, "{}", row.join(","));
+    }
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in pairs {
+        writeln!(out, "{k:width$}  {v}")?;
+    }
+    Ok(())
+}

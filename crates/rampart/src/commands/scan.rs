@@ -34,7 +34,7 @@ pub(crate) struct Args {
     feeds: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    pub(crate) format: Format,
     /// Exit with status 3 when a finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "unknown"])]
     fail_on: Option<String>,
