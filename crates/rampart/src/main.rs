@@ -1,5 +1,6 @@
-//! The `rampart` binary: today the offline tools (`vercmp`, `scan`); the server, the web
-//! dashboard and the admin CLI join it as subcommands.
+//! The `rampart` binary: the server (`server`), offline account administration
+//! (`admin`) and the offline tools (`vercmp`, `scan`); the web dashboard and the REST
+//! admin CLI join it as subcommands.
 //!
 //! Exit status: 0 success, 2 usage or input error (with a message that says what to
 //! fix), 3 when `scan --fail-on` found something at or above the threshold.
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     Vercmp(commands::vercmp::Args),
     Scan(commands::scan::Args),
+    Server(commands::server::Args),
+    Admin(commands::admin::Args),
 }
 
 /// Exit status for usage and input errors, shared with clap's own.
@@ -39,6 +42,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Vercmp(args) => commands::vercmp::run(args),
         Command::Scan(args) => commands::scan::run(args),
+        Command::Server(args) => commands::server::run(args),
+        Command::Admin(args) => commands::admin::run(args),
     };
     match result {
         Ok(code) => code,
