@@ -88,6 +88,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
              (plus `X-CSRF-Token` on writes). Errors: `{\"error\":{\"code\",\"message\"}}`.",
         ))
         .build();
+    // Every route outside PUBLIC_ROUTES needs one of these.
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("API token `rpt_…`"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::auth::SESSION_COOKIE,
+            "login session; writes also need the X-CSRF-Token header",
+        ))),
+    );
+    doc.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session", Vec::<String>::new()),
+    ]);
     doc
 }
 

@@ -157,9 +157,11 @@ impl FromRequestParts<AppState> for Authenticated {
 async fn authenticate(parts: &Parts, state: &AppState, now: Millis) -> Result<Caller, ApiError> {
     let caller = if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        // The scheme name is case-insensitive (RFC 9110).
         let token = value
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| t.starts_with(API_TOKEN_PREFIX))
             .ok_or(ApiError::Unauthenticated)?;
         by_api_token(state, token, now).await?

@@ -245,8 +245,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(
-                |req: &Request<axum::body::Body>| {
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                )
+                .make_span_with(|req: &Request<axum::body::Body>| {
                     let id = req
                         .headers()
                         .get("x-request-id")
@@ -260,8 +263,7 @@ pub fn app(state: AppState) -> Router {
                         request_id = %id,
                         user = tracing::field::Empty,
                     )
-                },
-            ),
+                }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeUuidV7))
         .layer(tower_http::sensitive_headers::SetSensitiveHeadersLayer::from_shared(sensitive))

@@ -43,11 +43,7 @@ async fn get_advisory(
         ..HostFilter::default()
     };
     let hosts = state.store().list_hosts(&filter, page).await?;
-    let mut items = Vec::with_capacity(hosts.items.len());
-    for h in hosts.items {
-        let counts = state.store().host_severity_counts(&h.id).await?;
-        items.push(HostView::new(h, counts));
-    }
+    let items = super::hosts::views(&state, hosts.items).await?;
     Ok(Json(AdvisoryView {
         advisory: serde_json::to_value(&advisory).map_err(crate::ApiError::internal)?,
         affected_hosts: List::new(items, hosts.total, page),

@@ -110,6 +110,19 @@ pub(crate) struct UpdateView {
     category: String,
 }
 
+/// A page of hosts with their finding counts, in one query for the counts.
+pub(crate) async fn views(state: &AppState, hosts: Vec<Host>) -> ApiResult<Vec<HostView>> {
+    let ids: Vec<String> = hosts.iter().map(|h| h.id.clone()).collect();
+    let mut counts = state.store().severity_counts_for_hosts(&ids).await?;
+    Ok(hosts
+        .into_iter()
+        .map(|h| {
+            let c = counts.remove(&h.id).unwrap_or_default();
+            HostView::new(h, c)
+        })
+        .collect())
+}
+
 /// Resolves a `project` filter given as id or name.
 pub(crate) async fn project_id(
     state: &AppState,
@@ -171,11 +184,7 @@ async fn list_hosts(
         }
     }
     let hosts = state.store().list_hosts(&filter, page).await?;
-    let mut items = Vec::with_capacity(hosts.items.len());
-    for h in hosts.items {
-        let counts = state.store().host_severity_counts(&h.id).await?;
-        items.push(HostView::new(h, counts));
-    }
+    let items = views(&state, hosts.items).await?;
     Ok(Json(List::new(items, hosts.total, page)))
 }
 
