@@ -3,6 +3,7 @@
 //! where `RAMPART_TEST_POSTGRES_URL` names one, PostgreSQL in a schema of its own.
 
 mod auth;
+mod boundaries;
 mod errors;
 mod estate;
 mod router_walk;
