@@ -115,6 +115,8 @@ fn init_tracing(filter: &str, json: bool) -> anyhow::Result<()> {
         .with_context(|| format!("invalid --log filter {filter:?}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour only for people: escape codes in a log file or journal are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
