@@ -27,6 +27,9 @@ pub enum Resource {
     EnrollmentTokens,
     /// Personal API tokens (any user's).
     ApiTokens,
+    /// The caller's own API tokens: people who may change things manage their own
+    /// tokens without the right to touch anyone else's.
+    OwnApiTokens,
     Users,
     /// Server-wide settings and operational endpoints (metrics).
     System,
@@ -45,13 +48,14 @@ impl Resource {
             Resource::Feeds => "feeds",
             Resource::EnrollmentTokens => "enrollment_tokens",
             Resource::ApiTokens => "api_tokens",
+            Resource::OwnApiTokens => "own_api_tokens",
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
         }
     }
 
-    pub const ALL: [Resource; 10] = [
+    pub const ALL: [Resource; 11] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -59,6 +63,7 @@ impl Resource {
         Resource::Feeds,
         Resource::EnrollmentTokens,
         Resource::ApiTokens,
+        Resource::OwnApiTokens,
         Resource::Users,
         Resource::System,
         Resource::AgentChannel,
@@ -113,8 +118,8 @@ impl fmt::Display for Permission {
 pub enum Role {
     /// Everything, including users and server settings.
     Admin,
-    /// Runs the estate: enrols hosts, manages projects and feeds; reads everything;
-    /// cannot manage users or other people's tokens.
+    /// Runs the estate: enrols hosts, manages projects and feeds and their own API
+    /// tokens; reads everything; cannot manage users or other people's tokens.
     Operator,
     /// Reads everything a person may read; changes nothing.
     Auditor,
@@ -143,6 +148,7 @@ impl Role {
             Rule::on(Projects, &[Create, Update, Delete]),
             Rule::on(Feeds, &[Create, Update]),
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
+            Rule::on(OwnApiTokens, &[Create, Update, Delete]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

@@ -291,6 +291,31 @@ impl Store {
         })
     }
 
+    /// Open findings per severity level of the given hosts (one page of a listing), in
+    /// one query per thousand ids; hosts without findings are absent.
+    pub async fn severity_counts_for_hosts(
+        &self,
+        host_ids: &[String],
+    ) -> Result<BTreeMap<String, SeverityCounts>> {
+        let mut out = BTreeMap::new();
+        for chunk in host_ids.chunks(1000) {
+            with_pool!(self, pool => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT host_id, {COUNT_COLUMNS} FROM findings WHERE host_id IN ("
+                ));
+                let mut ids = qb.separated(", ");
+                for id in chunk {
+                    ids.push_bind(id.clone());
+                }
+                qb.push(") GROUP BY host_id");
+                for row in qb.build().fetch_all(pool).await? {
+                    out.insert(row.text("host_id")?, counts(&row)?);
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Open findings per severity level of every host that has any, keyed by host id
     /// (hosts without findings are absent).
     pub async fn severity_counts_by_host(&self) -> Result<BTreeMap<String, SeverityCounts>> {

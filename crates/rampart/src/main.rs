@@ -1,5 +1,6 @@
-//! The `rampart` binary: today the offline tools (`vercmp`, `scan`); the server, the web
-//! dashboard and the admin CLI join it as subcommands.
+//! The `rampart` binary: the server (`server`), offline account administration
+//! (`admin`) and the offline tools (`vercmp`, `scan`); the web dashboard and the REST
+//! admin CLI join it as subcommands.
 //!
 //! Exit status: 0 success, 2 usage or input error (with a message that says what to
 //! fix), 3 when `scan --fail-on` found something at or above the threshold.
@@ -34,6 +35,8 @@ struct Cli {
 enum Command {
     Vercmp(commands::vercmp::Args),
     Scan(commands::scan::Args),
+    Server(commands::server::Args),
+    Admin(commands::admin::Args),
     /// Save a server URL, API token and CA certificate for the commands below.
     Login(commands::remote::LoginArgs),
     /// Enrolled servers, their packages, pending updates and findings.
@@ -85,6 +88,8 @@ fn main() -> ExitCode {
         Command::Tokens(cmd) => commands::remote::tokens(cmd, &cli.connect, cli.output),
         Command::EnrollToken(cmd) => commands::remote::enroll_token(cmd, &cli.connect, cli.output),
         Command::Feeds(cmd) => commands::remote::feeds(cmd, &cli.connect, cli.output),
+        Command::Server(args) => commands::server::run(args),
+        Command::Admin(args) => commands::admin::run(args),
     };
     match result {
         Ok(code) => code,

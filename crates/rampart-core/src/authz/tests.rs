@@ -42,6 +42,8 @@ fn operator_runs_the_estate_but_not_users_or_tokens() {
     assert!(allowed(&op, Resource::Users, Action::Read));
     assert!(!allowed(&op, Resource::Users, Action::Create));
     assert!(!allowed(&op, Resource::ApiTokens, Action::Delete));
+    assert!(allowed(&op, Resource::OwnApiTokens, Action::Create));
+    assert!(allowed(&op, Resource::OwnApiTokens, Action::Delete));
     assert!(!allowed(&op, Resource::System, Action::Update));
 }
 

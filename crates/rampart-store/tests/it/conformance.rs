@@ -732,6 +732,16 @@ async fn host_filters_and_pagination(ctx: Ctx) {
     let by_host = s.severity_counts_by_host().await.unwrap();
     assert_eq!(by_host.len(), 2);
     assert_eq!(by_host[&ids[3]].critical, 1);
+    // The same counts for a chosen page of hosts; hosts without findings are absent.
+    let page: Vec<String> = ids.iter().skip(2).cloned().collect();
+    let for_page = s.severity_counts_for_hosts(&page).await.unwrap();
+    let expected: BTreeMap<_, _> = by_host
+        .iter()
+        .filter(|(id, _)| page.contains(id))
+        .map(|(id, c)| (id.clone(), *c))
+        .collect();
+    assert_eq!(for_page, expected);
+    assert!(s.severity_counts_for_hosts(&[]).await.unwrap().is_empty());
 }
 
 async fn finding_filters_and_pagination(ctx: Ctx) {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
 mod scan;
+mod server;
 mod support;
 mod vercmp;

@@ -1,0 +1,148 @@
+//! Login sessions for browsers: log in (sets the cookie, returns the CSRF token), who
+//! am I, log out.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rampart_store::NewSession;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Json;
+use super::users::UserView;
+use crate::auth::{Authenticated, SESSION_COOKIE, Via};
+use crate::secrets::{random_secret, sha256_hex, verify_password};
+use crate::{ApiError, ApiResult, AppState};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login, me, logout))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    name: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SessionView {
+    user: UserView,
+    /// Send as `X-CSRF-Token` on every state-changing request made with the cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+    /// `session` or `api_token`.
+    authenticated_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+/// Logs in with a name and password; sets the `rampart_session` cookie.
+#[utoipa::path(post, path = "/", tag = "session", request_body = LoginRequest, responses(
+    (status = 200, body = SessionView),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let user = match state.store().get_user_by_name(&req.name).await {
+        Ok(user) => Some(user),
+        Err(rampart_store::Error::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let ok = verify_password(req.password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match user {
+        Some(user) if ok && user.disabled_at.is_none() => user,
+        _ => {
+            tracing::info!(name = %req.name, "failed login");
+            return Err(ApiError::Unauthenticated);
+        }
+    };
+    let now = state.now();
+    let session_id = random_secret();
+    let csrf_token = random_secret();
+    let ttl = state.config().session_ttl;
+    let expires_at = now + ttl.as_millis() as i64;
+    state
+        .store()
+        .create_session(
+            NewSession {
+                id_hash: &sha256_hex(&session_id),
+                user_id: &user.id,
+                csrf_token: &csrf_token,
+                expires_at,
+            },
+            now,
+        )
+        .await?;
+    tracing::info!(user = %user.name, "logged in");
+    let cookie = format!(
+        "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        ttl.as_secs(),
+        if state.config().secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let body = SessionView {
+        user: UserView::from(&user),
+        csrf_token: Some(csrf_token),
+        authenticated_by: "session",
+        expires_at: Some(expires_at),
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// Who the caller is and how they authenticated.
+#[utoipa::path(get, path = "/", tag = "session", responses(
+    (status = 200, body = SessionView),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn me(Authenticated(caller): Authenticated) -> Json<SessionView> {
+    let (by, csrf) = match &caller.via {
+        Via::Session { csrf_token, .. } => ("session", Some(csrf_token.clone())),
+        Via::ApiToken { .. } => ("api_token", None),
+    };
+    Json(SessionView {
+        user: UserView::from(&caller.user),
+        csrf_token: csrf,
+        authenticated_by: by,
+        expires_at: None,
+    })
+}
+
+/// Logs out: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/", tag = "session", responses(
+    (status = 204, description = "logged out"),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn logout(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> ApiResult<Response> {
+    let Via::Session { id_hash, .. } = &caller.via else {
+        return Err(ApiError::bad_request(
+            "this request is authenticated by an API token, not a session; revoke the token instead",
+        ));
+    };
+    match state.store().delete_session(id_hash).await {
+        Ok(()) | Err(rampart_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}

@@ -1,0 +1,271 @@
+//! Rampart's server as a library: the REST API ([`app`]), authentication and
+//! authorisation ([`auth`]), the findings engine ([`findings_engine`]) and the listener
+//! ([`listener`]). The `rampart server` command builds an [`AppState`] on a
+//! [`rampart_store::Store`], hands [`app`] to [`listener::serve`], and stops on a
+//! signal; tests drive [`app`] in-process with `tower::ServiceExt::oneshot`.
+//!
+//! Seams for work happening elsewhere:
+//! - TLS: [`listener::serve`] takes a bound listener and the app; an HTTPS accept loop
+//!   (rustls, client certificates for agents) replaces it without touching the app, and
+//!   sets [`ServerConfig::secure_cookies`].
+//! - Agents: [`agent::router`] is mounted at `/agent/v1`; enrolment and check-in
+//!   handlers go there and call [`FindingsEngine::after_inventory`].
+//! - Enrolment token format: [`EnrollmentTokenIssuer`].
+
+pub mod admin;
+pub mod agent;
+mod api;
+pub mod auth;
+mod error;
+pub mod findings_engine;
+pub mod listener;
+mod metrics;
+pub mod secrets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use rampart_store::{Millis, Store};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+
+pub use api::{PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
+pub use error::{ApiError, ApiResult};
+pub use findings_engine::FindingsEngine;
+
+/// Settings the server runs with, validated by the binary and handed over by value.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure`; set when serving over TLS.
+    pub secure_cookies: bool,
+    /// A request that takes longer is answered 408.
+    pub request_timeout: Duration,
+    /// Largest request body accepted on `/api/v1` (the agent channel sets its own).
+    pub max_body_bytes: usize,
+    /// Where feeds downloaded from URLs are cached.
+    pub feed_cache_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            request_timeout: Duration::from_secs(120),
+            max_body_bytes: 1024 * 1024,
+            feed_cache_dir: None,
+        }
+    }
+}
+
+/// The server's notion of now, in Unix milliseconds. Injected so tests can move time
+/// (token expiry) without sleeping.
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as Millis)
+            .unwrap_or(0)
+    })
+}
+
+/// Makes enrolment tokens. The seam where the pki crate's format (which embeds the
+/// server CA's fingerprint so agents can pin it) replaces the plain random secret.
+pub trait EnrollmentTokenIssuer: Send + Sync {
+    /// A new token: the text shown once to the operator and the hash to store.
+    fn issue(&self) -> secrets::IssuedSecret;
+    /// The hash to look up for a token an agent presents (must agree with `issue`).
+    fn hash_presented(&self, presented: &str) -> String {
+        secrets::sha256_hex(presented)
+    }
+}
+
+/// Today's issuer: `rpe_` + 32 random bytes, stored as SHA-256.
+#[derive(Debug, Default)]
+pub struct RandomEnrollmentTokens;
+
+impl EnrollmentTokenIssuer for RandomEnrollmentTokens {
+    fn issue(&self) -> secrets::IssuedSecret {
+        secrets::IssuedSecret::generate(secrets::ENROLLMENT_TOKEN_PREFIX)
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("store: {0}")]
+    Store(#[from] rampart_store::Error),
+}
+
+/// Shared state of every request: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    engine: FindingsEngine,
+    config: ServerConfig,
+    clock: Clock,
+    enrollment: Arc<dyn EnrollmentTokenIssuer>,
+    /// The one-time bootstrap secret while no user exists; taken when the first admin
+    /// is created. A mutex so two bootstrap requests cannot both succeed.
+    bootstrap: tokio::sync::Mutex<Option<String>>,
+    metrics: metrics::Metrics,
+}
+
+/// The one-time secret that creates the first admin. Shown once by the caller of
+/// [`AppState::new`]; never logged by this crate.
+pub struct BootstrapSecret(pub String);
+
+impl std::fmt::Debug for BootstrapSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BootstrapSecret(<redacted>)")
+    }
+}
+
+impl AppState {
+    /// Builds the state on the wall clock with random enrolment tokens.
+    pub async fn new(
+        store: Store,
+        config: ServerConfig,
+    ) -> Result<(AppState, Option<BootstrapSecret>), StartError> {
+        AppState::with_parts(
+            store,
+            config,
+            system_clock(),
+            Arc::new(RandomEnrollmentTokens),
+        )
+        .await
+    }
+
+    /// Builds the state: loads the advisory index and, when no user exists yet,
+    /// generates the bootstrap secret, which is returned so the caller prints it once.
+    pub async fn with_parts(
+        store: Store,
+        config: ServerConfig,
+        clock: Clock,
+        enrollment: Arc<dyn EnrollmentTokenIssuer>,
+    ) -> Result<(AppState, Option<BootstrapSecret>), StartError> {
+        let engine = FindingsEngine::load(store.clone()).await?;
+        let secret = store
+            .list_users()
+            .await?
+            .is_empty()
+            .then(secrets::random_secret);
+        let state = AppState {
+            inner: Arc::new(Inner {
+                store,
+                engine,
+                config,
+                clock,
+                enrollment,
+                bootstrap: tokio::sync::Mutex::new(secret.clone()),
+                metrics: metrics::Metrics::default(),
+            }),
+        };
+        Ok((state, secret.map(BootstrapSecret)))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn engine(&self) -> &FindingsEngine {
+        &self.inner.engine
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn enrollment_issuer(&self) -> &dyn EnrollmentTokenIssuer {
+        &*self.inner.enrollment
+    }
+
+    /// Now, in Unix milliseconds, on the server's clock.
+    pub fn now(&self) -> Millis {
+        (self.inner.clock)()
+    }
+
+    pub(crate) fn bootstrap_slot(&self) -> &tokio::sync::Mutex<Option<String>> {
+        &self.inner.bootstrap
+    }
+
+    pub(crate) fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+}
+
+/// Request ids are UUIDv7: unique across replicas and sortable by time in the logs.
+#[derive(Clone, Copy, Debug, Default)]
+struct MakeUuidV7;
+
+impl MakeRequestId for MakeUuidV7 {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        uuid::Uuid::now_v7()
+            .to_string()
+            .parse()
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics and the
+/// OpenAPI document, with the cross-cutting layers. See the crate docs for the seams.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let sensitive: Arc<[HeaderName]> = Arc::new([
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::COOKIE,
+        axum::http::header::SET_COOKIE,
+        HeaderName::from_static(auth::CSRF_HEADER),
+    ]);
+    let (api, _) = api::router(&state).split_for_parts();
+    api.nest("/agent/v1", agent::router())
+        // Innermost first: everything below sees the final response of the ones above.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.config().request_timeout,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(api::normalise_error))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                )
+                .make_span_with(|req: &Request<axum::body::Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    // The path only: a query string could carry something secret.
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %id,
+                        user = tracing::field::Empty,
+                    )
+                }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeUuidV7))
+        .layer(tower_http::sensitive_headers::SetSensitiveHeadersLayer::from_shared(sensitive))
+        .with_state(state)
+}
