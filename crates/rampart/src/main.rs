@@ -25,10 +25,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    #[command(flatten)]
-    connect: client::ConnectArgs,
-    #[command(flatten)]
-    output: commands::remote::OutputArgs,
 }
 
 #[derive(Subcommand)]
@@ -40,23 +36,30 @@ enum Command {
     /// Save a server URL, API token and CA certificate for the commands below.
     Login(commands::remote::LoginArgs),
     /// Enrolled servers, their packages, pending updates and findings.
-    #[command(subcommand)]
-    Hosts(commands::remote::HostsCommand),
+    Hosts(Remote<commands::remote::HostsCommand>),
     /// Findings across the estate.
-    #[command(subcommand)]
-    Findings(FindingsCommand),
+    Findings(Remote<FindingsCommand>),
     /// Projects: groups of hosts selected by labels.
-    #[command(subcommand)]
-    Projects(commands::remote::ProjectsCommand),
+    Projects(Remote<commands::remote::ProjectsCommand>),
     /// Your personal API tokens.
-    #[command(subcommand)]
-    Tokens(commands::remote::TokensCommand),
+    Tokens(Remote<commands::remote::TokensCommand>),
     /// Enrolment tokens for `rampart-agent enroll`.
-    #[command(subcommand, name = "enroll-token")]
-    EnrollToken(commands::remote::EnrollTokenCommand),
+    #[command(name = "enroll-token")]
+    EnrollToken(Remote<commands::remote::EnrollTokenCommand>),
     /// Advisory feeds on the server.
+    Feeds(Remote<commands::remote::FeedsCommand>),
+}
+
+/// A command group that talks to a server: its subcommands plus the connection and
+/// output flags, which every subcommand of the group accepts.
+#[derive(clap::Args)]
+struct Remote<C: Subcommand> {
     #[command(subcommand)]
-    Feeds(commands::remote::FeedsCommand),
+    command: C,
+    #[command(flatten)]
+    connect: client::ConnectArgs,
+    #[command(flatten)]
+    output: commands::remote::OutputArgs,
 }
 
 #[derive(Subcommand)]
@@ -72,22 +75,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Vercmp(args) => commands::vercmp::run(args),
-        Command::Scan(mut args) => {
-            // `-o/--output` is global; on scan it means the same as `--format`.
-            if let Some(format) = cli.output.output {
-                args.format = format;
-            }
-            commands::scan::run(args)
-        }
+        Command::Scan(args) => commands::scan::run(args),
         Command::Login(args) => commands::remote::login(args),
-        Command::Hosts(cmd) => commands::remote::hosts(cmd, &cli.connect, cli.output),
-        Command::Findings(FindingsCommand::Ls(args)) => {
-            commands::remote::findings(args, &cli.connect, cli.output)
-        }
-        Command::Projects(cmd) => commands::remote::projects(cmd, &cli.connect, cli.output),
-        Command::Tokens(cmd) => commands::remote::tokens(cmd, &cli.connect, cli.output),
-        Command::EnrollToken(cmd) => commands::remote::enroll_token(cmd, &cli.connect, cli.output),
-        Command::Feeds(cmd) => commands::remote::feeds(cmd, &cli.connect, cli.output),
+        Command::Hosts(r) => commands::remote::hosts(r.command, &r.connect, r.output),
+        Command::Findings(r) => match r.command {
+            FindingsCommand::Ls(args) => commands::remote::findings(args, &r.connect, r.output),
+        },
+        Command::Projects(r) => commands::remote::projects(r.command, &r.connect, r.output),
+        Command::Tokens(r) => commands::remote::tokens(r.command, &r.connect, r.output),
+        Command::EnrollToken(r) => commands::remote::enroll_token(r.command, &r.connect, r.output),
+        Command::Feeds(r) => commands::remote::feeds(r.command, &r.connect, r.output),
         Command::Server(args) => commands::server::run(args),
         Command::Admin(args) => commands::admin::run(args),
     };

@@ -214,31 +214,56 @@ fn write_table(report: &ScanReport, out: &mut impl Write) -> io::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_quoting_and_formula_guard() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-    }
-}
-
 /// One column of a listing: its header and where its value sits in each item (a JSON
 /// pointer), so listings of API answers need no per-resource structs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Column {
     header: &'static str,
     pointer: &'static str,
+    /// The value is Unix milliseconds (the API's timestamps): shown as UTC time in tables.
+    time: bool,
 }
 
 impl Column {
     pub(crate) const fn new(header: &'static str, pointer: &'static str) -> Column {
-        Column { header, pointer }
+        Column {
+            header,
+            pointer,
+            time: false,
+        }
     }
+
+    pub(crate) const fn time(header: &'static str, pointer: &'static str) -> Column {
+        Column {
+            header,
+            pointer,
+            time: true,
+        }
+    }
+
+    fn render(&self, item: &serde_json::Value, format: Format) -> String {
+        let value = item.pointer(self.pointer);
+        match value.and_then(|v| v.as_i64()) {
+            Some(ms) if self.time && format == Format::Table => utc_minutes(ms),
+            _ => cell(value),
+        }
+    }
+}
+
+/// `2026-11-29 03:12Z` from Unix milliseconds; out-of-range values print as they are.
+fn utc_minutes(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_else(|_| ms.to_string())
 }
 
 /// A JSON value as one cell: strings bare, null empty, arrays space-separated, objects
@@ -282,12 +307,7 @@ pub(crate) fn write_items(
         .unwrap_or(&empty);
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|item| {
-            columns
-                .iter()
-                .map(|c| cell(item.pointer(c.pointer)))
-                .collect()
-        })
+        .map(|item| columns.iter().map(|c| c.render(item, format)).collect())
         .collect();
     if format == Format::Csv {
         let header: Vec<String> = columns
@@ -338,7 +358,7 @@ pub(crate) fn write_object(
     } else {
         fields
             .iter()
-            .map(|c| (c.header.to_owned(), cell(answer.pointer(c.pointer))))
+            .map(|c| (c.header.to_owned(), c.render(answer, format)))
             .collect()
     };
     if format == Format::Csv {
@@ -355,4 +375,59 @@ pub(crate) fn write_object(
         writeln!(out, "{k:width$}  {v}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting_and_formula_guard() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+    }
+
+    fn render(answer: serde_json::Value, columns: &[Column], format: Format) -> String {
+        let mut out = Vec::new();
+        write_items(&answer, columns, format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn listings_render_cells_times_and_totals() {
+        let answer = serde_json::json!({
+            "items": [{"id": "h1", "labels": {"env": "prod", "team": "web"},
+                       "seen": 1795922001425_i64, "tags": ["a", "b"], "gone": null}],
+            "total": 7, "offset": 0
+        });
+        let cols = [
+            Column::new("ID", "/id"),
+            Column::new("LABELS", "/labels"),
+            Column::time("SEEN", "/seen"),
+            Column::new("TAGS", "/tags"),
+            Column::new("GONE", "/gone"),
+        ];
+        let table = render(answer.clone(), &cols, Format::Table);
+        assert!(table.contains("env=prod team=web"), "{table}");
+        assert!(table.contains("2026-11-29 03:13Z"), "{table}");
+        assert!(table.contains("1 of 7 shown"), "{table}");
+        let csv = render(answer.clone(), &cols, Format::Csv);
+        assert_eq!(
+            csv,
+            "id,labels,seen,tags,gone\nh1,env=prod team=web,1795922001425,a b,\n"
+        );
+        // JSON is the API's answer unchanged.
+        let json: serde_json::Value =
+            serde_json::from_str(&render(answer.clone(), &cols, Format::Json)).unwrap();
+        assert_eq!(json, answer);
+    }
+
+    #[test]
+    fn csv_of_api_values_is_guarded_too() {
+        let answer = serde_json::json!([{"name": "=HYPERLINK(\"x\")"}]);
+        let csv = render(answer, &[Column::new("NAME", "/name")], Format::Csv);
+        assert_eq!(csv, "name\n\"'=HYPERLINK(\"\"x\"\")\"\n");
+    }
 }

@@ -140,7 +140,7 @@ const HOST_COLUMNS: &[Column] = &[
     Column::new("HIGH", "/findings/high"),
     Column::new("FINDINGS", "/findings/total"),
     Column::new("LABELS", "/labels"),
-    Column::new("LAST SEEN", "/last_seen"),
+    Column::time("LAST SEEN", "/last_seen"),
 ];
 
 #[derive(clap::Subcommand)]
@@ -428,9 +428,9 @@ const TOKEN_COLUMNS: &[Column] = &[
     Column::new("ID", "/id"),
     Column::new("NAME", "/name"),
     Column::new("SCOPES", "/scopes"),
-    Column::new("EXPIRES", "/expires_at"),
-    Column::new("LAST USED", "/last_used_at"),
-    Column::new("REVOKED", "/revoked_at"),
+    Column::time("EXPIRES", "/expires_at"),
+    Column::time("LAST USED", "/last_used_at"),
+    Column::time("REVOKED", "/revoked_at"),
 ];
 
 #[derive(clap::Subcommand)]
@@ -564,12 +564,12 @@ pub(crate) fn enroll_token(
             &client.get("/api/v1/enrollment-tokens", &[("limit", "1000".into())])?,
             &[
                 Column::new("ID", "/id"),
-                Column::new("PROJECT", "/project"),
+                Column::new("PROJECT", "/project_id"),
                 Column::new("LABELS", "/labels"),
                 Column::new("USES", "/uses"),
                 Column::new("MAX", "/max_uses"),
-                Column::new("EXPIRES", "/expires_at"),
-                Column::new("REVOKED", "/revoked_at"),
+                Column::time("EXPIRES", "/expires_at"),
+                Column::time("REVOKED", "/revoked_at"),
             ],
             out,
         ),
@@ -614,8 +614,9 @@ pub(crate) fn feeds(
             &[
                 Column::new("SOURCE", "/source"),
                 Column::new("GENERATION", "/generation"),
-                Column::new("ADVISORIES", "/advisories"),
-                Column::new("IMPORTED", "/imported_at"),
+                Column::new("RECORDS", "/record_count"),
+                Column::new("PROBLEMS", "/problem_count"),
+                Column::time("IMPORTED", "/imported_at"),
             ],
             out,
         ),

@@ -33,8 +33,8 @@ pub(crate) struct Args {
     #[arg(long = "feed", required = true, value_name = "PATH|URL")]
     feeds: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[arg(long, short = 'o', visible_alias = "output", value_enum, default_value_t = Format::Table)]
+    format: Format,
     /// Exit with status 3 when a finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low", "unknown"])]
     fail_on: Option<String>,
