@@ -10,8 +10,9 @@
 //! when above the installed version, as `apk version -l '<'` lists it.
 //!
 //! Origin is the repository line of `etc/apk/repositories` (or
-//! `etc/apk/repositories.d/*.list`) whose cache name matches the index: apk names the
-//! cached index after the first four bytes of the SHA-1 of the repository URL. An index
+//! `etc/apk/repositories.d/*.list`) whose cache name matches the index: apk-tools 2
+//! names the cached index after the first four bytes of the SHA-1 of the repository URL
+//! (`apk_repo_format_cache_index`; pmbootstrap computes the same name). An index
 //! no listed repository matches is read only when none matches at all (then its origin
 //! is its `DESCRIPTION`); otherwise it is a stale index of a removed repository and skipped.
 //!
