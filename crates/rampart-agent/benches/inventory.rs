@@ -26,7 +26,7 @@ fn fedora_sized_primary(packages: usize) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n",
     );
     for i in 0..packages {
-        write!(
+        writeln!(
             xml,
             "<package type=\"rpm\"><name>pkg-{i}</name><arch>x86_64</arch>\
              <version epoch=\"0\" ver=\"1.{i}\" rel=\"1.fc40\"/>\
@@ -39,7 +39,7 @@ fn fedora_sized_primary(packages: usize) -> String {
              <rpm:provides><rpm:entry name=\"pkg-{i}\" flags=\"EQ\" epoch=\"0\" ver=\"1.{i}\" rel=\"1.fc40\"/>\
              <rpm:entry name=\"pkg-{i}(x86-64)\" flags=\"EQ\" epoch=\"0\" ver=\"1.{i}\" rel=\"1.fc40\"/></rpm:provides>\
              <rpm:requires><rpm:entry name=\"libc.so.6()(64bit)\"/><rpm:entry name=\"rtld(GNU_HASH)\"/></rpm:requires>\
-             <file>/usr/bin/pkg-{i}</file></format></package>\n"
+             <file>/usr/bin/pkg-{i}</file></format></package>"
         )
         .unwrap();
     }
