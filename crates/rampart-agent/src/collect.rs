@@ -13,12 +13,15 @@
 //!   [`CollectorProblem`] and the rest stands. Only a missing root is an [`Error`].
 //! - No collector opens a network connection; cloud identity comes from local caches.
 
+pub mod apkindex;
 pub mod apt;
 pub mod cloud;
+pub mod dnf;
 pub mod listening;
 pub mod os;
 pub mod packages;
 pub mod reboot;
+pub mod repodata;
 pub mod ssh_keys;
 pub mod sshd;
 pub mod updates;

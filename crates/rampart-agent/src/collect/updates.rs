@@ -1,14 +1,16 @@
 //! Pending updates, computed from the package manager's local metadata without network
-//! access: what `apt list --upgradable` (and later `dnf check-update`, `apk version -l
-//! '<'`) would print right now.
+//! access: what `apt list --upgradable`, `dnf check-update` and `apk version -l '<'`
+//! would print right now.
 //!
-//! apt is done (see [`super::apt`]); RPM and apk hosts get an honest problem saying the
-//! updates were not computed, rather than an empty list that reads as "up to date".
+//! One module per metadata format: [`super::apt`] (apt's lists and policy),
+//! [`super::dnf`] over [`super::repodata`] (rpm-md caches of dnf, dnf5, yum and
+//! zypper) and [`super::apkindex`] (Alpine). A host without cached metadata gets a
+//! problem saying the updates are unknown, never an empty list that reads as "up to date".
 
 use rampart_core::package::{Package, PackageFormat};
 use rampart_proto::PendingUpdate;
 
-use super::{Context, Problems, apt};
+use super::{Context, Problems, apkindex, apt, dnf};
 
 pub fn collect(
     ctx: &Context,
@@ -19,15 +21,14 @@ pub fn collect(
     let mut updates = Vec::new();
     let has = |f: PackageFormat| packages.iter().any(|p| p.format == f);
     if has(PackageFormat::Deb) {
-        updates = apt::pending(ctx, packages, native_arch, problems);
+        updates.extend(apt::pending(ctx, packages, native_arch, problems));
     }
     if has(PackageFormat::Rpm) {
-        problems.push(
-            "not computed for rpm: reading dnf's cached repository metadata is not implemented yet",
-        );
+        updates.extend(dnf::pending(ctx, packages, native_arch, problems));
     }
     if has(PackageFormat::Apk) {
-        problems.push("not computed for apk: reading APKINDEX is not implemented yet");
+        updates.extend(apkindex::pending(ctx, packages, problems));
     }
+    updates.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
     updates
 }
