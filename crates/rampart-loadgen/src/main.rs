@@ -115,7 +115,7 @@ fn main() -> anyhow::Result<()> {
                             }
                         }
                     }
-                    if (i + 1) % 1000 == 0 {
+                    if (i + 1).is_multiple_of(1000) {
                         eprintln!("  {} enrolled ({:.0?})", i + 1, started.elapsed());
                     }
                 }
