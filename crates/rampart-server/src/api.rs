@@ -11,7 +11,7 @@ mod advisories;
 mod api_tokens;
 mod bootstrap;
 mod enrollment_tokens;
-mod feeds;
+pub(crate) mod feeds;
 mod findings;
 mod hosts;
 mod projects;

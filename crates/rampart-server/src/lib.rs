@@ -31,6 +31,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
+pub use api::feeds::{FeedView, ImportResult, import as import_feed};
 pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;

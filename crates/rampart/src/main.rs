@@ -36,6 +36,7 @@ enum Command {
     Vercmp(commands::vercmp::Args),
     Scan(commands::scan::Args),
     Server(commands::server::Args),
+    Up(commands::up::Args),
     Admin(commands::admin::Args),
     /// Save a server URL, API token and CA certificate for the commands below.
     Login(commands::remote::LoginArgs),
@@ -89,6 +90,7 @@ fn main() -> ExitCode {
         Command::EnrollToken(cmd) => commands::remote::enroll_token(cmd, &cli.connect, cli.output),
         Command::Feeds(cmd) => commands::remote::feeds(cmd, &cli.connect, cli.output),
         Command::Server(args) => commands::server::run(args),
+        Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),
     };
     match result {

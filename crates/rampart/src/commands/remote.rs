@@ -94,10 +94,16 @@ pub(crate) fn login(args: LoginArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn hostname() -> String {
+    hostname_opt().unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// This machine's host name, if it has one.
+pub(crate) fn hostname_opt() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 fn print_items(v: &Value, columns: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
