@@ -144,7 +144,19 @@ async fn up(args: Args) -> anyhow::Result<()> {
     // The local agent, enrolled once per data directory.
     let agent_dir = args.data_dir.join("agent");
     let agent_state = rampart_agent::state::StateDir::new(&agent_dir);
-    if agent_state.is_enrolled() {
+    if let Ok(mut config) = agent_state.load_config() {
+        // Enrolled by an earlier `up`, maybe on another port: the same identity, pointed
+        // at this server (its certificate names localhost whatever the port), so the
+        // machine stays one host.
+        if config.server_url != url {
+            config.server_url = url.clone();
+            let creds = agent_state
+                .load_credentials()
+                .context("reading the local agent's credentials")?;
+            agent_state
+                .save_enrolment(&creds, &config)
+                .context("updating the local agent's server address")?;
+        }
         progress("this machine's agent is already enrolled");
     } else {
         progress("enrolling this machine's agent");

@@ -349,13 +349,11 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
     assert_eq!(server.stop("-TERM").code(), Some(0));
 }
 
-#[test]
-fn rampart_up_serves_this_machine_until_interrupted() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// Starts `rampart up` on `data` and reads its summary from standard output.
+fn start_up(data: &Path) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
+        .arg(data)
         // Unreachable: the first look must still start and say why the feed is missing.
         .args(["--feed", "/nonexistent/feed.zip"])
         .env_remove("RAMPART_MASTER_KEY")
@@ -383,21 +381,39 @@ fn rampart_up_serves_this_machine_until_interrupted() {
         summary.push_str(&line);
         summary.push('\n');
     }
-    let url = summary
-        .split("running at ")
+    (child, summary)
+}
+
+/// SIGINT, then the exit status and standard error.
+fn interrupt(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = wait_with_deadline(&mut child, Duration::from_secs(30));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status, err)
+}
+
+fn word_after<'a>(text: &'a str, marker: &str) -> &'a str {
+    text.split(marker)
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
-        .expect(&summary)
-        .to_owned();
+        .unwrap_or_else(|| panic!("{marker:?} not in:\n{text}"))
+}
+
+#[test]
+fn rampart_up_serves_this_machine_until_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (child, summary) = start_up(&data);
+    let url = word_after(&summary, "running at ").to_owned();
     assert!(url.starts_with("https://localhost:"), "{summary}");
     assert!(summary.contains("admin login:    admin / "), "{summary}");
-    let token = summary
-        .split("--token ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .expect(&summary)
-        .to_owned();
     assert!(summary.contains("rampart login --server"), "{summary}");
+    let token = word_after(&summary, "--token ").to_owned();
     let ca = data.join("ca.pem");
 
     let (status, body) = https(&url, &ca, "GET", "/healthz", None, None);
@@ -406,7 +422,7 @@ fn rampart_up_serves_this_machine_until_interrupted() {
     assert_eq!(status, 200, "{body}");
     let hosts: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(hosts["total"], 1, "this machine is enrolled: {body}");
-    let id = hosts["items"][0]["id"].as_str().unwrap();
+    let id = hosts["items"][0]["id"].as_str().unwrap().to_owned();
     let (_, body) = https(
         &url,
         &ca,
@@ -420,17 +436,23 @@ fn rampart_up_serves_this_machine_until_interrupted() {
         assert!(packages["total"].as_u64().unwrap() > 0, "{body}");
     }
 
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let status = wait_with_deadline(&mut child, Duration::from_secs(30));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let (status, err) = interrupt(child);
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(
         err.contains("/nonexistent/feed.zip could not be imported"),
         "the unreachable feed is reported: {err}"
     );
+
+    // Again on the same data directory (another port): the same CA, admin and host.
+    let (child, summary) = start_up(&data);
+    assert!(summary.contains("the existing users"), "{summary}");
+    let url = word_after(&summary, "running at ").to_owned();
+    let token = word_after(&summary, "--token ").to_owned();
+    let (_, body) = https(&url, &ca, "GET", "/api/v1/hosts", Some(&token), None);
+    let hosts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(hosts["total"], 1, "still one host: {body}");
+    assert_eq!(hosts["items"][0]["id"], json!(id));
+    assert!(hosts["items"][0]["last_seen"].as_i64() >= hosts["items"][0]["first_seen"].as_i64());
+    let (status, err) = interrupt(child);
+    assert_eq!(status.code(), Some(0), "{err}");
 }
