@@ -15,8 +15,7 @@
 //!
 //! Revocation: there are no CRLs or OCSP. A revoked agent's certificate still completes
 //! the TLS handshake; the server looks up [`AgentIdentity::serial_hex`] on every agent
-//! request and refuses revoked serials at the application layer (a 401 with a stable
-//! error code). That keeps revocation instant and shared across server replicas through
+//! request and refuses revoked serials at the application layer (403 `agent_revoked`). That keeps revocation instant and shared across server replicas through
 //! the database, without distributing lists.
 
 mod ca;

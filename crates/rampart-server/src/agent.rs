@@ -1,17 +1,330 @@
-//! The agent channel, mounted at `/agent/v1`. Empty on purpose: enrolment
-//! (`POST /agent/v1/enroll`, consuming a token via
-//! [`crate::EnrollmentTokenIssuer::hash_presented`] and `Store::consume_enrolment_token`)
-//! and check-in (`POST /agent/v1/checkin`: `Store::record_inventory`, then
-//! [`crate::FindingsEngine::after_inventory`]) arrive with the pki crate, behind an
-//! extractor that authenticates the client certificate and asks
-//! `decide(agent, AgentChannel …)`. Bodies here are limited to
-//! `rampart_proto::MAX_CHECKIN_BYTES`, not the API's limit.
+//! The agent channel, mounted at `/agent/v1`, with its own body limit
+//! ([`crate::ServerConfig::max_checkin_bytes`]).
+//!
+//! - `POST /agent/v1/enroll` (no client certificate; the enrolment token in the body is
+//!   the credential): consumes the token atomically, signs the agent's CSR with the CA,
+//!   creates the host with the token's labels and returns the certificate and the CA.
+//! - `POST /agent/v1/checkin` (client certificate required, through [`AgentCaller`]):
+//!   records the check-in on the server's clock, stores an attached inventory, lets the
+//!   findings engine react, and tells the agent what the server holds.
+//!
+//! Bodies are read as bytes and decoded here, so an oversized body is a 413 naming the
+//! limit and malformed JSON a 400 naming the problem — in both cases before anything is
+//! stored. Every timestamp written comes from [`AppState::now`], never from the agent
+//! (`Inventory::observed_at` is informational), so a skewed agent clock cannot reorder
+//! or corrupt the host's timeline.
 
-use axum::Router;
+use std::time::{Duration, UNIX_EPOCH};
 
-use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use rampart_core::authz::{Action, Decision, Permission, Principal, Resource, decide};
+use rampart_proto::{
+    CheckIn, CheckInResponse, EnrollRequest, EnrollResponse, Inventory, PROTOCOL_VERSION,
+};
+use rampart_store::{Agent, Millis, NewAgent, NewHost};
+use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The agent routes (none yet).
-pub fn router() -> Router<AppState> {
-    Router::new()
+use crate::api::Json;
+use crate::listener::PeerCertificate;
+use crate::{ApiError, ApiResult, AppState};
+
+/// The agent routes; [`crate::api`] nests them under `/agent/v1` in the route table.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enroll))
+        .routes(routes!(checkin))
+}
+
+/// The permission every check-in needs.
+const CHECKIN: Permission = Permission::new(Resource::AgentChannel, Action::Create);
+
+/// An enrolled, unrevoked agent, identified by the client certificate the TLS layer
+/// verified, and allowed the agent channel by [`decide`].
+///
+/// Without a certificate: a person's credentials are authenticated as anywhere else
+/// (unknown → 401) and then refused by the decision (403: people never use the agent
+/// channel); no credentials at all is 401.
+#[derive(Debug)]
+pub struct AgentCaller {
+    pub agent: Agent,
+}
+
+impl FromRequestParts<AppState> for AgentCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let now = state.now();
+        let Some(PeerCertificate(cert)) = parts.extensions.get::<PeerCertificate>().cloned() else {
+            // No certificate: maybe a person. Their credentials decide 401 vs 403.
+            let person = crate::auth::Authenticated::from_request_parts(parts, state).await?;
+            person.0.require(CHECKIN, now)?;
+            return Err(ApiError::Forbidden(
+                "only enrolled agents use the agent channel".into(),
+            ));
+        };
+        let identity = rampart_pki::agent_identity(&cert).map_err(|e| ApiError::Status {
+            status: StatusCode::UNAUTHORIZED,
+            code: "not_an_agent_certificate",
+            message: format!("the client certificate does not name a Rampart agent: {e}"),
+        })?;
+        let agent = match state
+            .store()
+            .active_agent_by_fingerprint(&identity.fingerprint)
+            .await
+        {
+            Ok(agent) => agent,
+            Err(rampart_store::Error::NotFound { .. }) => {
+                return Err(refused_agent(state, &identity).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if agent.id != identity.agent_id {
+            // The fingerprint pins the certificate; a mismatch means the row is wrong.
+            return Err(ApiError::internal(format!(
+                "agent row {} holds the certificate of {}",
+                agent.id, identity.agent_id
+            )));
+        }
+        tracing::Span::current().record("user", format!("agent:{}", agent.id).as_str());
+        match decide(
+            &Principal::agent(agent.id.clone()),
+            CHECKIN,
+            now.div_euclid(1000),
+        ) {
+            Decision::Allow => Ok(AgentCaller { agent }),
+            Decision::Deny(reason) => Err(ApiError::Forbidden(reason)),
+        }
+    }
+}
+
+/// Why a CA-signed certificate has no active agent: revoked (403, with what to do), or
+/// unknown to this database (401: enrolled against another server sharing the CA, or
+/// the host was deleted).
+async fn refused_agent(state: &AppState, identity: &rampart_pki::AgentIdentity) -> ApiError {
+    match state.store().agent_by_serial(&identity.serial_hex).await {
+        Ok(agent) if agent.revoked_at.is_some() => {
+            tracing::info!(agent_id = %agent.id, "refused a revoked agent");
+            ApiError::Status {
+                status: StatusCode::FORBIDDEN,
+                code: "agent_revoked",
+                message: format!(
+                    "agent {} was revoked; enrol this host again with a new enrolment token \
+                     (rampart-agent enroll --force)",
+                    agent.id
+                ),
+            }
+        }
+        Ok(_) | Err(rampart_store::Error::NotFound { .. }) => ApiError::Status {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unknown_agent",
+            message: "this agent certificate is not enrolled here (host deleted?); enrol \
+                      again with a new enrolment token"
+                .into(),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// Decodes a JSON body read under the channel's limit: 413 naming the limit, 400
+/// naming the problem.
+fn decode<T: DeserializeOwned>(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<T> {
+    let limit = state.config().max_checkin_bytes;
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::Status {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: format!("the body exceeds the agent channel's limit of {limit} bytes"),
+            }
+        } else {
+            ApiError::from_status(r.status())
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed request body: {e}")))
+}
+
+fn system_time(now: Millis) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(now).unwrap_or(0))
+}
+
+/// Enrols a new agent with an enrolment token (rampart-proto `EnrollRequest` →
+/// `EnrollResponse`).
+#[utoipa::path(post, path = "/enroll", tag = "agent", security(()),
+    request_body(content = Object, description = "rampart_proto::EnrollRequest"),
+    responses(
+        (status = 200, body = Object, description = "rampart_proto::EnrollResponse"),
+        (status = "4XX", description = "error: enrollment_token_invalid, enrollment_token_expired, enrollment_token_revoked, enrollment_token_used_up, bad_request", body = crate::api::ErrorResponse),
+))]
+async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<EnrollResponse>> {
+    let req: EnrollRequest = decode(&state, body)?;
+    let Some(ca) = state.ca() else {
+        return Err(ApiError::Status {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "enrollment_unavailable",
+            message: "this server has no CA configured".into(),
+        });
+    };
+    let hostname = req.hostname.trim();
+    if hostname.is_empty() || hostname.len() > 253 {
+        return Err(ApiError::bad_request(
+            "hostname must be between 1 and 253 characters",
+        ));
+    }
+    let now = state.now();
+    // Sign first: a malformed CSR must not burn a use of the token. The certificate is
+    // discarded if the token turns out unusable.
+    let agent_id = rampart_store::new_id(now);
+    let validity =
+        rampart_pki::Validity::from(system_time(now), state.config().agent_cert_lifetime);
+    let cert = rampart_pki::sign_agent_csr(ca, &req.csr_pem, &agent_id, validity)
+        .map_err(|e| ApiError::bad_request(format!("certificate signing request refused: {e}")))?;
+    let hash = state.enrollment_issuer().hash_presented(&req.token);
+    let token = match state.store().consume_enrolment_token(&hash, now).await {
+        Ok(token) => token,
+        Err(rampart_store::Error::NotFound { .. }) => {
+            return Err(unusable_token(&state, &hash, now).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let enrolled = state
+        .store()
+        .enrol_host(
+            NewHost {
+                hostname,
+                machine_id: req.machine_id.as_deref().filter(|m| !m.is_empty()),
+                labels: &token.labels,
+            },
+            NewAgent {
+                id: &agent_id,
+                cert_serial: &cert.serial_hex,
+                cert_fingerprint: &cert.fingerprint,
+            },
+            now,
+        )
+        .await?;
+    tracing::info!(
+        agent_id = %agent_id, host_id = %enrolled.host.id, hostname, serial = %cert.serial_hex,
+        enrollment_token = %token.id, "agent enrolled"
+    );
+    Ok(Json(EnrollResponse {
+        protocol: PROTOCOL_VERSION,
+        agent_id,
+        certificate_pem: cert.cert_pem,
+        ca_pem: ca.cert_pem().to_owned(),
+        checkin_interval_secs: state.config().checkin_interval.as_secs(),
+    }))
+}
+
+/// Why a presented token could not be consumed. Only someone holding the token's
+/// secret reaches a stored row, so naming the reason leaks nothing to a guesser.
+async fn unusable_token(state: &AppState, hash: &str, now: Millis) -> ApiError {
+    let (status, code, message) = match state.store().enrolment_token_by_hash(hash).await {
+        Ok(t) if t.revoked_at.is_some() => (
+            StatusCode::FORBIDDEN,
+            "enrollment_token_revoked",
+            "this enrolment token was revoked; ask an operator for a new one",
+        ),
+        Ok(t) if t.expires_at <= now => (
+            StatusCode::UNAUTHORIZED,
+            "enrollment_token_expired",
+            "this enrolment token has expired; ask an operator for a new one",
+        ),
+        Ok(t) if t.uses >= t.max_uses => (
+            StatusCode::FORBIDDEN,
+            "enrollment_token_used_up",
+            "this enrolment token has been used as often as it allows; ask an operator for a new one",
+        ),
+        Ok(_) | Err(rampart_store::Error::NotFound { .. }) => (
+            StatusCode::UNAUTHORIZED,
+            "enrollment_token_invalid",
+            "unknown enrolment token; check it was copied whole, or ask an operator for a new one",
+        ),
+        Err(e) => return e.into(),
+    };
+    ApiError::Status {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Checks an inventory before anything is stored.
+fn validate(checkin: &CheckIn, inventory: &Inventory) -> ApiResult<()> {
+    if inventory.state.content_hash() != checkin.state_hash {
+        return Err(ApiError::bad_request(
+            "state_hash does not match the attached inventory",
+        ));
+    }
+    if inventory.state.host.hostname.len() > 253 {
+        return Err(ApiError::bad_request(
+            "hostname is longer than 253 characters",
+        ));
+    }
+    if let Some(p) = inventory
+        .state
+        .packages
+        .iter()
+        .find(|p| p.name.is_empty() || p.version.is_empty())
+    {
+        return Err(ApiError::bad_request(format!(
+            "a package without a name or version: {:?} {:?}",
+            p.name, p.version
+        )));
+    }
+    Ok(())
+}
+
+/// An agent's check-in (rampart-proto `CheckIn` → `CheckInResponse`), mTLS only.
+#[utoipa::path(post, path = "/checkin", tag = "agent",
+    request_body(content = Object, description = "rampart_proto::CheckIn"),
+    responses(
+        (status = 200, body = Object, description = "rampart_proto::CheckInResponse"),
+        (status = "4XX", description = "error: unauthenticated, agent_revoked, payload_too_large, bad_request", body = crate::api::ErrorResponse),
+))]
+async fn checkin(
+    caller: AgentCaller,
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<CheckInResponse>> {
+    let req: CheckIn = decode(&state, body)?;
+    if let Some(inventory) = &req.inventory {
+        validate(&req, inventory)?;
+    }
+    let host_id = &caller.agent.host_id;
+    let now = state.now();
+    state.store().record_checkin(host_id, now).await?;
+    if let Some(inventory) = &req.inventory {
+        let outcome = state
+            .store()
+            .record_inventory(host_id, inventory, now)
+            .await?;
+        if let Err(e) = state.engine().after_inventory(host_id, outcome, now).await {
+            // The inventory is stored and acknowledged; the next feed import or
+            // inventory recomputes. Refusing now would only make the agent resend.
+            tracing::error!(host_id = %host_id, error = %e, "recomputing findings failed");
+        }
+        tracing::debug!(host_id = %host_id, ?outcome, "inventory received");
+    }
+    let stored = state.store().get_host(host_id).await?.state_hash;
+    let inventory_wanted =
+        req.inventory.is_none() && stored.as_deref() != Some(req.state_hash.as_str());
+    Ok(Json(CheckInResponse {
+        protocol: PROTOCOL_VERSION,
+        acknowledged_hash: stored,
+        inventory_wanted,
+        next_checkin_secs: state.config().checkin_interval.as_secs(),
+    }))
 }

@@ -11,7 +11,7 @@ mod advisories;
 mod api_tokens;
 mod bootstrap;
 mod enrollment_tokens;
-mod feeds;
+pub(crate) mod feeds;
 mod findings;
 mod hosts;
 mod projects;
@@ -40,7 +40,14 @@ pub const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/openapi.json"),
     ("POST", "/api/v1/session"),
     ("POST", "/api/v1/bootstrap"),
+    // The enrolment token in the body is the credential (checked by the handler).
+    ("POST", "/agent/v1/enroll"),
 ];
+
+/// Routes only enrolled agents may call (client certificate, `decide(agent,
+/// AgentChannel)`): people are refused with 403 whatever their role, anonymous callers
+/// with 401.
+pub const AGENT_ROUTES: &[(&str, &str)] = &[("POST", "/agent/v1/checkin")];
 
 /// Routes every authenticated person may call whatever their role, because they act
 /// only on the caller's own session (`Authenticated` instead of `Authorized<P>`).
@@ -63,7 +70,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/bootstrap", bootstrap::router())
 }
 
-/// Every route of the app except the agent channel, with the API's body limit.
+/// Every route of the app, each part with its body limit: the API's, and the agent
+/// channel's larger one (inventories).
 pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let limit = state.config().max_body_bytes;
     let api = api_routes()
@@ -71,7 +79,19 @@ pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         // JSON 413 from `Json`, and a lying Content-Length is caught too.
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit));
-    OpenApiRouter::new().merge(system::router()).merge(api)
+    let agent_limit = state.config().max_checkin_bytes;
+    // Only the extractor's limit here: the handlers read the body themselves and answer
+    // 413 naming the limit (the layer's bare 413 could not say which limit).
+    let agent = agent_routes().layer(axum::extract::DefaultBodyLimit::max(agent_limit));
+    OpenApiRouter::new()
+        .merge(system::router())
+        .merge(api)
+        .merge(agent)
+}
+
+/// The agent channel, part of the route table so the router walk covers it.
+fn agent_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().nest("/agent/v1", crate::agent::router())
 }
 
 /// The OpenAPI document of every route ([`crate::app`] serves it at `/openapi.json`).
@@ -79,6 +99,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = OpenApiRouter::<AppState>::new()
         .merge(system::router())
         .merge(api_routes())
+        .merge(agent_routes())
         .split_for_parts();
     doc.info = utoipa::openapi::InfoBuilder::new()
         .title("Rampart API")

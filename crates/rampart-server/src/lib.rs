@@ -4,13 +4,11 @@
 //! [`rampart_store::Store`], hands [`app`] to [`listener::serve`], and stops on a
 //! signal; tests drive [`app`] in-process with `tower::ServiceExt::oneshot`.
 //!
-//! Seams for work happening elsewhere:
-//! - TLS: [`listener::serve`] takes a bound listener and the app; an HTTPS accept loop
-//!   (rustls, client certificates for agents) replaces it without touching the app, and
-//!   sets [`ServerConfig::secure_cookies`].
-//! - Agents: [`agent::router`] is mounted at `/agent/v1`; enrolment and check-in
-//!   handlers go there and call [`FindingsEngine::after_inventory`].
-//! - Enrolment token format: [`EnrollmentTokenIssuer`].
+//! HTTPS: [`pki::ServerPki`] keeps the private CA in the data directory (key sealed
+//! with the master key) and builds the listener's rustls configuration;
+//! [`listener::serve_tls`] serves [`app`] with it and hands each request the verified
+//! client certificate. Agents enrol and check in under `/agent/v1` ([`agent`]), with
+//! enrolment tokens in rampart-pki's format ([`pki::PkiEnrollmentTokens`]).
 
 pub mod admin;
 pub mod agent;
@@ -20,6 +18,7 @@ mod error;
 pub mod findings_engine;
 pub mod listener;
 mod metrics;
+pub mod pki;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -32,7 +31,8 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
-pub use api::{PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
+pub use api::feeds::{FeedView, ImportResult, import as import_feed};
+pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;
 
@@ -49,6 +49,15 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Where feeds downloaded from URLs are cached.
     pub feed_cache_dir: Option<std::path::PathBuf>,
+    /// Largest check-in body accepted on `/agent/v1` (an inventory of a big host is a
+    /// few MiB); tests lower it to exercise the 413 path cheaply.
+    pub max_checkin_bytes: usize,
+    /// Check-in interval the server asks agents for.
+    pub checkin_interval: Duration,
+    /// Lifetime of the client certificates signed at enrolment. Long, because
+    /// automatic renewal does not exist yet; revocation is instant regardless (it is
+    /// checked on every request).
+    pub agent_cert_lifetime: Duration,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +68,9 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(120),
             max_body_bytes: 1024 * 1024,
             feed_cache_dir: None,
+            max_checkin_bytes: rampart_proto::MAX_CHECKIN_BYTES,
+            checkin_interval: Duration::from_secs(60),
+            agent_cert_lifetime: Duration::from_secs(5 * 365 * 86_400),
         }
     }
 }
@@ -117,6 +129,9 @@ struct Inner {
     config: ServerConfig,
     clock: Clock,
     enrollment: Arc<dyn EnrollmentTokenIssuer>,
+    /// The CA that signs agent certificates; `None` in tests of the API alone, where
+    /// enrolment answers 503.
+    ca: Option<Arc<rampart_pki::CertificateAuthority>>,
     /// The one-time bootstrap secret while no user exists; taken when the first admin
     /// is created. A mutex so two bootstrap requests cannot both succeed.
     bootstrap: tokio::sync::Mutex<Option<String>>,
@@ -148,13 +163,36 @@ impl AppState {
         .await
     }
 
-    /// Builds the state: loads the advisory index and, when no user exists yet,
-    /// generates the bootstrap secret, which is returned so the caller prints it once.
+    /// The state of a server with its CA: enrolment tokens in the pki format (they
+    /// carry the CA's fingerprint) and agent certificates signed by `ca`.
+    pub async fn with_ca(
+        store: Store,
+        config: ServerConfig,
+        clock: Clock,
+        ca: Arc<rampart_pki::CertificateAuthority>,
+    ) -> Result<(AppState, Option<BootstrapSecret>), StartError> {
+        let issuer = Arc::new(pki::PkiEnrollmentTokens::new(&ca));
+        AppState::build(store, config, clock, issuer, Some(ca)).await
+    }
+
+    /// Builds the state without a CA (agent enrolment unavailable): loads the advisory
+    /// index and, when no user exists yet, generates the bootstrap secret, which is
+    /// returned so the caller prints it once.
     pub async fn with_parts(
         store: Store,
         config: ServerConfig,
         clock: Clock,
         enrollment: Arc<dyn EnrollmentTokenIssuer>,
+    ) -> Result<(AppState, Option<BootstrapSecret>), StartError> {
+        AppState::build(store, config, clock, enrollment, None).await
+    }
+
+    async fn build(
+        store: Store,
+        config: ServerConfig,
+        clock: Clock,
+        enrollment: Arc<dyn EnrollmentTokenIssuer>,
+        ca: Option<Arc<rampart_pki::CertificateAuthority>>,
     ) -> Result<(AppState, Option<BootstrapSecret>), StartError> {
         let engine = FindingsEngine::load(store.clone()).await?;
         let secret = store
@@ -169,6 +207,7 @@ impl AppState {
                 config,
                 clock,
                 enrollment,
+                ca,
                 bootstrap: tokio::sync::Mutex::new(secret.clone()),
                 metrics: metrics::Metrics::default(),
             }),
@@ -190,6 +229,11 @@ impl AppState {
 
     pub fn enrollment_issuer(&self) -> &dyn EnrollmentTokenIssuer {
         &*self.inner.enrollment
+    }
+
+    /// The CA that signs agent certificates, when the server has one.
+    pub fn ca(&self) -> Option<&rampart_pki::CertificateAuthority> {
+        self.inner.ca.as_deref()
     }
 
     /// Now, in Unix milliseconds, on the server's clock.
@@ -231,7 +275,7 @@ pub fn app(state: AppState) -> Router {
         HeaderName::from_static(auth::CSRF_HEADER),
     ]);
     let (api, _) = api::router(&state).split_for_parts();
-    api.nest("/agent/v1", agent::router())
+    api
         // Innermost first: everything below sees the final response of the ones above.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -244,6 +244,19 @@ impl Store {
         })
     }
 
+    /// The enrolment token with this hash whatever its state, so the enrolment handler
+    /// can tell an agent why a token it holds was refused (expired, revoked, used up).
+    /// Only callers that hold the secret can produce the hash.
+    pub async fn enrolment_token_by_hash(&self, token_hash: &str) -> Result<EnrolmentToken> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ENROL_COLUMNS} FROM enrolment_tokens WHERE token_hash = $1"
+        ));
+        with_pool!(self, pool => {
+            let row = sqlx::query(sql).bind(token_hash).fetch_optional(pool).await?;
+            found("enrolment token", row.as_ref().map(enrolment_token).transpose()?)
+        })
+    }
+
     /// Every enrolment token, newest first.
     pub async fn list_enrolment_tokens(&self) -> Result<Vec<EnrolmentToken>> {
         let sql = sqlx::AssertSqlSafe(format!(

@@ -1,10 +1,11 @@
 //! One module per subcommand: its arguments (clap derive) and its `run`. `DbArgs` is
-//! the database location shared by `server` and `admin`.
+//! the database location shared by `server`, `up` and `admin`.
 
 pub(crate) mod admin;
 pub(crate) mod remote;
 pub(crate) mod scan;
 pub(crate) mod server;
+pub(crate) mod up;
 pub(crate) mod vercmp;
 
 use std::path::PathBuf;

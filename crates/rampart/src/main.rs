@@ -32,6 +32,7 @@ enum Command {
     Vercmp(commands::vercmp::Args),
     Scan(commands::scan::Args),
     Server(commands::server::Args),
+    Up(commands::up::Args),
     Admin(commands::admin::Args),
     /// Save a server URL, API token and CA certificate for the commands below.
     Login(commands::remote::LoginArgs),
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
         Command::EnrollToken(r) => commands::remote::enroll_token(r.command, &r.connect, r.output),
         Command::Feeds(r) => commands::remote::feeds(r.command, &r.connect, r.output),
         Command::Server(args) => commands::server::run(args),
+        Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),
     };
     match result {

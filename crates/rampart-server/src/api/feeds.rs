@@ -18,13 +18,14 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_feed))
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct FeedView {
-    source: String,
-    imported_at: i64,
-    record_count: u64,
-    problem_count: u64,
-    generation: u64,
+/// A feed's latest import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedView {
+    pub source: String,
+    pub imported_at: i64,
+    pub record_count: u64,
+    pub problem_count: u64,
+    pub generation: u64,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -34,15 +35,16 @@ pub(crate) struct ImportRequest {
     source: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ImportResult {
-    feed: FeedView,
+/// What a feed import did (the answer of `POST /api/v1/feeds/import`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    pub feed: FeedView,
     /// Advisories inserted or changed by this import.
-    changed: u64,
+    pub changed: u64,
     /// The first problems met (records skipped), at most 20.
-    problems: Vec<String>,
-    hosts_recomputed: u64,
-    findings: u64,
+    pub problems: Vec<String>,
+    pub hosts_recomputed: u64,
+    pub findings: u64,
 }
 
 fn view(f: rampart_store::FeedStatus) -> FeedView {
@@ -83,7 +85,14 @@ async fn import_feed(
     State(state): State<AppState>,
     Json(req): Json<ImportRequest>,
 ) -> ApiResult<Json<ImportResult>> {
-    let source = req.source.trim().to_owned();
+    import(&state, &req.source, &auth.user.name).await.map(Json)
+}
+
+/// Imports a feed (a path on the server or an http(s) URL) and recomputes every host's
+/// findings: the one import path, shared by the API handler and `rampart up`. `by`
+/// names who asked, for the log. An unreadable source is a 400 naming the problem.
+pub async fn import(state: &AppState, source: &str, by: &str) -> ApiResult<ImportResult> {
+    let source = source.trim().to_owned();
     if source.is_empty() {
         return Err(ApiError::bad_request("source must name a path or URL"));
     }
@@ -124,10 +133,10 @@ async fn import_feed(
     state.engine().reload_index().await?;
     let stats = state.engine().recompute_all(now).await?;
     tracing::info!(
-        by = %auth.user.name, source = %source, records = load.advisories.len(),
+        by = %by, source = %source, records = load.advisories.len(),
         problems = load.problems.len(), changed, findings = stats.findings, "feed imported"
     );
-    Ok(Json(ImportResult {
+    Ok(ImportResult {
         feed: view(feed),
         changed,
         problems: load
@@ -138,5 +147,5 @@ async fn import_feed(
             .collect(),
         hosts_recomputed: stats.hosts,
         findings: stats.findings,
-    }))
+    })
 }

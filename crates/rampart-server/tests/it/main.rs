@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot` on a real store — SQLite in a temporary directory and,
 //! where `RAMPART_TEST_POSTGRES_URL` names one, PostgreSQL in a schema of its own.
 
+mod agent_channel;
 mod auth;
 mod boundaries;
 mod errors;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
 use rampart_core::authz::Role;
-use rampart_server::{PUBLIC_ROUTES, SELF_SERVICE_ROUTES};
+use rampart_server::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES};
 
 use crate::support::{Auth, TestApp, each_backend};
 
@@ -74,13 +74,19 @@ fn the_document_names_every_resource_and_the_lists_name_real_routes() {
         "/api/v1/feeds/import",
         "/api/v1/session",
         "/api/v1/bootstrap",
+        "/agent/v1/enroll",
+        "/agent/v1/checkin",
     ] {
         assert!(
             paths.contains(expected),
             "{expected} missing from the OpenAPI document: {paths:?}"
         );
     }
-    for (m, p) in PUBLIC_ROUTES.iter().chain(SELF_SERVICE_ROUTES) {
+    for (m, p) in PUBLIC_ROUTES
+        .iter()
+        .chain(SELF_SERVICE_ROUTES)
+        .chain(AGENT_ROUTES)
+    {
         assert!(
             routes.iter().any(|(rm, rp)| rm.as_str() == *m && rp == p),
             "{m} {p} is listed but is no route"
@@ -136,6 +142,19 @@ async fn every_route_refuses_anonymous_and_auditors_on_writes() {
 
             let as_auditor = t.call(method.clone(), &uri, &auditor, None).await;
             let is_read = *method == Method::GET;
+            if listed(AGENT_ROUTES, method, path) {
+                // People never use the agent channel, whatever their role.
+                let as_admin = t.call(method.clone(), &uri, &admin, None).await;
+                for reply in [&as_auditor, &as_admin] {
+                    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+                    assert!(
+                        reply.text.contains("only enrolled agents"),
+                        "{method} {path}: {}",
+                        reply.text
+                    );
+                }
+                continue;
+            }
             if !public && !is_read && !self_service {
                 assert_eq!(
                     as_auditor.status,

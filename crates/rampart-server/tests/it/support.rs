@@ -80,6 +80,18 @@ impl TestApp {
         }
     }
 
+    /// Wraps an existing state (a served app's) to call it in-process; its clock is
+    /// the state's own, so [`TestApp::advance`] has no effect on it.
+    pub(crate) fn wrap(state: AppState, store: Store) -> TestApp {
+        TestApp {
+            app: rampart_server::app(state.clone()),
+            clock: Arc::new(AtomicI64::new(state.now())),
+            state,
+            store,
+            bootstrap: None,
+        }
+    }
+
     pub(crate) fn now(&self) -> i64 {
         self.clock.load(Ordering::SeqCst)
     }

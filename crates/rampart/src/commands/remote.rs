@@ -94,10 +94,16 @@ pub(crate) fn login(args: LoginArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn hostname() -> String {
+    hostname_opt().unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// This machine's host name, if it has one.
+pub(crate) fn hostname_opt() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 fn print_items(v: &Value, columns: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
@@ -221,10 +227,7 @@ pub(crate) fn hosts(
         } => {
             let id = urlencode(&id);
             if packages {
-                let v = client.get(
-                    &format!("/api/v1/hosts/{id}/packages"),
-                    &[("limit", "100000".into())],
-                )?;
+                let v = get_all(&client, &format!("/api/v1/hosts/{id}/packages"))?;
                 return print_items(
                     &v,
                     &[
@@ -237,10 +240,7 @@ pub(crate) fn hosts(
                 );
             }
             if updates {
-                let v = client.get(
-                    &format!("/api/v1/hosts/{id}/updates"),
-                    &[("limit", "100000".into())],
-                )?;
+                let v = get_all(&client, &format!("/api/v1/hosts/{id}/updates"))?;
                 return print_items(
                     &v,
                     &[
@@ -254,14 +254,33 @@ pub(crate) fn hosts(
                 );
             }
             if findings {
-                let v = client.get(
-                    &format!("/api/v1/hosts/{id}/findings"),
-                    &[("limit", "100000".into())],
-                )?;
+                let v = get_all(&client, &format!("/api/v1/hosts/{id}/findings"))?;
                 return print_items(&v, FINDING_COLUMNS, out);
             }
             let v = client.get(&format!("/api/v1/hosts/{id}"), &[])?;
             print_object(&v, HOST_COLUMNS, out)
+        }
+    }
+}
+
+/// Every item of a listing, fetched page by page (the API serves at most 1000 per
+/// page), as one listing answer.
+fn get_all(client: &Client, path: &str) -> anyhow::Result<Value> {
+    let mut items = Vec::new();
+    loop {
+        let page = client.get(
+            path,
+            &[
+                ("limit", "1000".into()),
+                ("offset", items.len().to_string()),
+            ],
+        )?;
+        let total = page["total"].as_u64().unwrap_or(0);
+        let got = page["items"].as_array().cloned().unwrap_or_default();
+        let done = got.is_empty() || items.len() + got.len() >= total as usize;
+        items.extend(got);
+        if done {
+            return Ok(json!({"items": items, "total": total, "limit": items.len(), "offset": 0}));
         }
     }
 }

@@ -1,21 +1,33 @@
-//! `rampart server`: runs the REST API (and, later, the agent channel and web UI) on
-//! the embedded SQLite database in `--data-dir` or on PostgreSQL (`--database`).
-//! Stops gracefully on SIGINT or SIGTERM: stops accepting, finishes in-flight
-//! requests, closes the database (SQLite checkpoints its WAL).
+//! `rampart server`: runs the REST API and the agent channel over HTTPS on the embedded
+//! SQLite database in `--data-dir` or on PostgreSQL (`--database`). Stops gracefully on
+//! SIGINT or SIGTERM: stops accepting, finishes in-flight requests, closes the database
+//! (SQLite checkpoints its WAL).
+//!
+//! TLS: the private CA lives in the data directory (`ca.pem`, and `ca.key.sealed`
+//! sealed with the master key); the listener's certificate is issued by it at each start
+//! for localhost, the loopback addresses, the listen address and `--tls-san`, unless
+//! the operator brings `--tls-cert/--tls-key`. The master key comes from
+//! `RAMPART_MASTER_KEY` (read here, the binary being the only place the environment is
+//! read; deliberately not a flag, which `ps` would show) or `--master-key-file`, else it
+//! is generated into `DATA_DIR/master.key` with a warning.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use rampart_server::{AppState, ServerConfig};
+use rampart_server::pki::{MasterKeySource, ServerCertSource, ServerPki};
+use rampart_server::{AppState, BootstrapSecret, ServerConfig};
+use rampart_store::Store;
 
 use super::DbArgs;
 
 /// Run the Rampart server.
 #[derive(clap::Args)]
 #[command(
-    after_help = "On first start with no users, a one-time bootstrap secret is printed on standard output: POST it with a name and password to /api/v1/bootstrap to create the first admin.\nEnvironment: every flag has a RAMPART_* variable (RAMPART_LISTEN, RAMPART_DATA_DIR, RAMPART_DATABASE, RAMPART_LOG, …)."
+    after_help = "On first start with no users, a one-time bootstrap secret is printed on standard output: POST it with a name and password to /api/v1/bootstrap to create the first admin.\nThe CA certificate clients need is DATA_DIR/ca.pem.\nEnvironment: every flag has a RAMPART_* variable (RAMPART_LISTEN, RAMPART_DATA_DIR, RAMPART_DATABASE, RAMPART_LOG, …); the master key may also come from RAMPART_MASTER_KEY (64 hex digits or base64)."
 )]
 pub(crate) struct Args {
     /// Address to listen on.
@@ -23,6 +35,8 @@ pub(crate) struct Args {
     listen: SocketAddr,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// How long a login session lasts (e.g. 12h, 30m).
     #[arg(long, env = "RAMPART_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
     session_ttl: Duration,
@@ -35,6 +49,40 @@ pub(crate) struct Args {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "RAMPART_LOG_JSON")]
     log_json: bool,
+}
+
+/// Where the master key and the listener's certificate come from.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub(crate) struct TlsArgs {
+    /// File holding the master key that seals the CA key (64 hex digits or base64).
+    /// Default: RAMPART_MASTER_KEY, else DATA_DIR/master.key (generated; move it off
+    /// the data disk for production).
+    #[arg(long, env = "RAMPART_MASTER_KEY_FILE", value_name = "FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+    /// The listener's certificate chain (PEM) instead of one issued by Rampart's CA.
+    #[arg(
+        long,
+        env = "RAMPART_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(
+        long,
+        env = "RAMPART_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Another name or address agents and browsers use for this server (repeatable).
+    #[arg(
+        long = "tls-san",
+        env = "RAMPART_TLS_SAN",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub(crate) tls_san: Vec<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -51,44 +99,163 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A server ready to serve: store open, CA loaded, state built, port bound.
+pub(crate) struct Prepared {
+    pub(crate) store: Store,
+    pub(crate) state: AppState,
+    pub(crate) pki: ServerPki,
+    pub(crate) listener: tokio::net::TcpListener,
+    pub(crate) addr: SocketAddr,
+    pub(crate) bootstrap: Option<BootstrapSecret>,
+}
+
+impl Prepared {
+    /// The URL clients use: `localhost` for loopback listeners (the certificate always
+    /// names it), the address otherwise.
+    pub(crate) fn url(&self) -> String {
+        match self.addr.ip() {
+            ip if ip.is_loopback() || ip.is_unspecified() => {
+                format!("https://localhost:{}", self.addr.port())
+            }
+            IpAddr::V6(ip) => format!("https://[{ip}]:{}", self.addr.port()),
+            IpAddr::V4(ip) => format!("https://{ip}:{}", self.addr.port()),
+        }
+    }
+
+    /// Serves until `shutdown` completes, then closes the store.
+    pub(crate) async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        rampart_server::listener::serve_tls(
+            self.listener,
+            self.pki.tls.clone(),
+            rampart_server::app(self.state),
+            shutdown,
+        )
+        .await
+        .context("serving")?;
+        tracing::info!("stopped accepting; closing the database");
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Opens the store, sets up the CA and the TLS configuration, builds the state and
+/// binds the port. `before_state` runs on the open store before the state is built
+/// (`rampart up` creates the first admin there, so no bootstrap secret is made).
+pub(crate) async fn prepare(
+    listen: SocketAddr,
+    db: &DbArgs,
+    tls: &TlsArgs,
+    config: ServerConfig,
+    before_state: impl AsyncFnOnce(&Store) -> anyhow::Result<()>,
+) -> anyhow::Result<Prepared> {
+    let store = db.open().await?;
+    let master = match (std::env::var("RAMPART_MASTER_KEY"), &tls.master_key_file) {
+        (_, Some(file)) => MasterKeySource::File(file.clone()),
+        (Ok(text), None) if !text.trim().is_empty() => MasterKeySource::Text(text),
+        _ => MasterKeySource::DataDir,
+    };
+    let cert = match (&tls.tls_cert, &tls.tls_key) {
+        (Some(cert), Some(key)) => ServerCertSource::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ => {
+            let mut dns_names = Vec::new();
+            let mut ip_addrs = Vec::new();
+            if listen.ip().is_unspecified() {
+                // Listening everywhere: the machine's own name is how others reach it.
+                if let Some(host) = super::remote::hostname_opt() {
+                    dns_names.push(host);
+                }
+            } else {
+                ip_addrs.push(listen.ip());
+            }
+            for san in &tls.tls_san {
+                match san.trim().parse::<IpAddr>() {
+                    Ok(ip) => ip_addrs.push(ip),
+                    Err(_) if !san.trim().is_empty() => dns_names.push(san.trim().to_owned()),
+                    Err(_) => {}
+                }
+            }
+            ServerCertSource::Issue {
+                dns_names,
+                ip_addrs,
+            }
+        }
+    };
+    let data_dir = db.data_dir.clone();
+    let (pki, report) =
+        tokio::task::spawn_blocking(move || ServerPki::load_or_create(&data_dir, &master, &cert))
+            .await
+            .context("setting up the CA")?
+            .context("setting up the CA")?;
+    if report.ca_created {
+        tracing::info!(ca = %pki.ca_cert_path.display(), fingerprint = %pki.ca.fingerprint(), "created the private CA");
+    }
+    if report.master_key_in_data_dir {
+        tracing::warn!(
+            path = %db.data_dir.join(rampart_server::pki::MASTER_KEY_FILE).display(),
+            "the master key that seals the CA key is stored in the data directory{}; for production move it off the data disk and pass it with RAMPART_MASTER_KEY or --master-key-file",
+            if report.master_key_generated { " (generated now)" } else { "" }
+        );
+    }
+    before_state(&store).await?;
+    let config = ServerConfig {
+        feed_cache_dir: Some(db.data_dir.join("feed-cache")),
+        // Always TLS now: the session cookie is `Secure`.
+        secure_cookies: true,
+        ..config
+    };
+    let (state, bootstrap) = AppState::with_ca(
+        store.clone(),
+        config,
+        rampart_server::system_clock(),
+        Arc::clone(&pki.ca),
+    )
+    .await
+    .context("loading the server state")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    Ok(Prepared {
+        store,
+        state,
+        pki,
+        listener,
+        addr,
+        bootstrap,
+    })
+}
+
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let store = args.db.open().await?;
     let config = ServerConfig {
         session_ttl: args.session_ttl,
         request_timeout: args.request_timeout,
-        feed_cache_dir: Some(args.db.data_dir.join("feed-cache")),
-        // Plain HTTP until the TLS listener lands.
-        secure_cookies: false,
         ..ServerConfig::default()
     };
-    let (state, bootstrap) = AppState::new(store.clone(), config)
-        .await
-        .context("loading the server state")?;
-    if let Some(secret) = bootstrap {
+    let mut prepared = prepare(args.listen, &args.db, &args.tls, config, async |_| Ok(())).await?;
+    let url = prepared.url();
+    let ca = prepared.pki.ca_cert_path.display().to_string();
+    if let Some(secret) = prepared.bootstrap.take() {
         // Standard output only: logs are often shipped elsewhere, the terminal is not.
         println!("No users exist yet. Create the first admin within this run with:");
         println!(
-            "  curl -X POST http://{}/api/v1/bootstrap -H 'Content-Type: application/json' \\\n       -d '{{\"secret\":\"{}\",\"name\":\"admin\",\"password\":\"…\"}}'",
-            args.listen, secret.0
+            "  curl --cacert {ca} -X POST {url}/api/v1/bootstrap -H 'Content-Type: application/json' \\\n       -d '{{\"secret\":\"{}\",\"name\":\"admin\",\"password\":\"…\"}}'",
+            secret.0
         );
         tracing::warn!(
             "no users yet: the one-time bootstrap secret was printed on standard output"
         );
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
-    tracing::info!(%addr, backend = ?store.backend(), "listening on http://{addr}");
-    rampart_server::listener::serve(listener, rampart_server::app(state), shutdown_signal())
-        .await
-        .context("serving")?;
-    tracing::info!("stopped accepting; closing the database");
-    store.close().await;
-    Ok(())
+    tracing::info!(addr = %prepared.addr, backend = ?prepared.store.backend(), ca = %ca, "listening on {url}");
+    prepared.serve(shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -110,7 +277,7 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-fn init_tracing(filter: &str, json: bool) -> anyhow::Result<()> {
+pub(crate) fn init_tracing(filter: &str, json: bool) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .with_context(|| format!("invalid --log filter {filter:?}"))?;
     let builder = tracing_subscriber::fmt()

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
+mod agents;
 mod scan;
 mod server;
 mod support;

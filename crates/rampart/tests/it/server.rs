@@ -3,38 +3,10 @@
 //! SIGTERM stops it cleanly. Starts the real binary on a loopback port of the OS's
 //! choosing, because graceful shutdown and the printed bootstrap secret only exist there.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use crate::support::rampart;
-
-fn http_get(addr: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).expect("read reply");
-    let status = reply
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
+use crate::support::{ServerProcess, https, rampart};
 
 #[test]
 fn admin_cli_token_authenticates_against_the_served_app() {
@@ -117,69 +89,24 @@ fn admin_cli_token_authenticates_against_the_served_app() {
         "a scope wider than the user's role is refused"
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args([
-            "server",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data,
-            "--log",
-            "info",
-        ])
-        .env_remove("RAMPART_DATABASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rampart server");
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("server logs its address");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
+    let mut server = ServerProcess::start(std::path::Path::new(data), &[]);
+    let get = |path: &str, bearer: Option<&str>| {
+        https(&server.url, &server.ca, "GET", path, bearer, None)
     };
-
-    let (status, _) = http_get(&addr, "/healthz", None);
+    let (status, _) = get("/healthz", None);
     assert_eq!(status, 200);
-    let (status, body) = http_get(&addr, "/api/v1/session", Some(&token));
+    let (status, body) = get("/api/v1/session", Some(&token));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"name\":\"olga\""), "{body}");
-    let (status, body) = http_get(&addr, "/api/v1/hosts", None);
+    let (status, body) = get("/api/v1/hosts", None);
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("\"code\":\"unauthenticated\""), "{body}");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let stdout_lines = std::mem::replace(&mut server.stdout, std::sync::mpsc::channel().1);
+    let status = server.stop("-TERM");
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     // Users exist, so no bootstrap secret was printed.
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stdout: String = stdout_lines.try_iter().collect::<Vec<_>>().join("\n");
     assert!(!stdout.contains("bootstrap"), "{stdout}");
 }
 

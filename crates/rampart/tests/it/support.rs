@@ -59,3 +59,186 @@ pub(crate) fn shared_testdata() -> PathBuf {
     );
     dir
 }
+
+/// A real `rampart server` process on a loopback port of the OS's choosing, over
+/// HTTPS with the CA it writes into its data directory.
+pub(crate) struct ServerProcess {
+    pub(crate) child: std::process::Child,
+    pub(crate) url: String,
+    pub(crate) ca: PathBuf,
+    /// Standard output (bootstrap instructions), read to its end by a thread.
+    pub(crate) stdout: std::sync::mpsc::Receiver<String>,
+}
+
+impl ServerProcess {
+    /// Starts the server on `data_dir` (SQLite) with `args` added, and waits until it
+    /// logs its URL.
+    pub(crate) fn start(data_dir: &std::path::Path, args: &[&str]) -> ServerProcess {
+        ServerProcess::start_on(data_dir, "127.0.0.1:0", args)
+    }
+
+    /// [`ServerProcess::start`] on a given address (a restart on the same port, which
+    /// enrolled agents have saved).
+    pub(crate) fn start_on(
+        data_dir: &std::path::Path,
+        listen: &str,
+        args: &[&str],
+    ) -> ServerProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["server", "--listen", listen, "--log", "info", "--data-dir"])
+            .arg(data_dir)
+            .args(args)
+            .env_remove("RAMPART_DATABASE")
+            .env_remove("RAMPART_MASTER_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rampart server");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let (out_tx, out_rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = out_tx.send(line);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen = String::new();
+        let url = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+                .unwrap_or_else(|_| panic!("server logs its URL; it said:\n{seen}"));
+            if let Some(rest) = line.split("listening on https://").nth(1) {
+                break format!("https://{}", rest.split_whitespace().next().unwrap());
+            }
+            seen.push_str(&line);
+            seen.push('\n');
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        ServerProcess {
+            child,
+            url,
+            ca: data_dir.join("ca.pem"),
+            stdout: out_rx,
+        }
+    }
+
+    /// Sends `signal` and waits (with a deadline) for the process to end.
+    pub(crate) fn stop(mut self, signal: &str) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        wait_with_deadline(&mut self.child, std::time::Duration::from_secs(30))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `child` to exit, failing the test after `limit`.
+pub(crate) fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "process did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// One HTTPS request trusting only the CA in `ca`: (status, body).
+pub(crate) fn https(
+    url: &str,
+    ca: &std::path::Path,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let pem = std::fs::read(ca).expect("read CA");
+    let cert = Certificate::from_pem(&pem).expect("CA PEM").to_owned();
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::Specific(std::sync::Arc::new(vec![cert])))
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .build()
+        .into();
+    let target = format!("{url}{path}");
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let response = match (method, body) {
+        ("GET", _) => {
+            let mut req = agent.get(&target);
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
+            }
+            req.call()
+        }
+        (_, body) => {
+            let mut req = agent
+                .post(&target)
+                .header("Content-Type", "application/json");
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
+            }
+            req.send(body.unwrap_or(""))
+        }
+    };
+    let mut response = response.unwrap_or_else(|e| panic!("{method} {target}: {e}"));
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, text)
+}
+
+/// The `rampart-agent` binary beside `rampart` in the target directory (`cargo test
+/// --workspace` builds it; a test of this crate alone needs `cargo build -p
+/// rampart-agent` first).
+pub(crate) fn agent_bin() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_rampart")).with_file_name("rampart-agent");
+    assert!(
+        path.is_file(),
+        "{} not found: build it with `cargo build -p rampart-agent` (cargo test --workspace does)",
+        path.display()
+    );
+    path
+}
+
+/// Runs a command, failing the test with its output unless it succeeds; stdout.
+pub(crate) fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("command starts");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
