@@ -75,6 +75,9 @@ struct SimAgent {
 
 #[derive(Default)]
 struct Stats {
+    /// Check-ins of the first interval: every agent's first, carrying its full inventory.
+    first_cycle_us: Mutex<Vec<u64>>,
+    /// Every later check-in: the steady state the server lives in.
     latencies_us: Mutex<Vec<u64>>,
     ok: AtomicU64,
     errors: AtomicU64,
@@ -157,21 +160,25 @@ fn main() -> anyhow::Result<()> {
     let agents = Arc::new(agents);
     std::thread::scope(|s| {
         for _ in 0..args.threads {
-            s.spawn(|| worker(&agents, &queue, &stats, interval, end));
+            s.spawn(|| {
+                worker(
+                    &agents,
+                    &queue,
+                    &stats,
+                    phase_start + interval,
+                    interval,
+                    end,
+                )
+            });
         }
         s.spawn(|| reporter(&stats, &args, phase_start, end));
     });
 
     let elapsed = phase_start.elapsed().as_secs_f64();
-    let mut lat = stats.latencies_us.into_inner().expect("not poisoned");
-    lat.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
-        lat[i] as f64 / 1000.0
-    };
+    let steady = percentiles(stats.latencies_us.into_inner().expect("not poisoned"));
+    let first = percentiles(stats.first_cycle_us.into_inner().expect("not poisoned"));
+    let steady_count = steady["count"].as_u64().unwrap_or(0);
+    let steady_secs = (elapsed - args.interval as f64).max(f64::EPSILON);
     let summary = serde_json::json!({
         "agents": agents.len(),
         "interval_secs": args.interval,
@@ -181,13 +188,31 @@ fn main() -> anyhow::Result<()> {
         "checkins_failed": stats.errors.load(Ordering::Relaxed),
         "inventories_sent": stats.inventories_sent.load(Ordering::Relaxed),
         "checkins_per_sec": stats.ok.load(Ordering::Relaxed) as f64 / elapsed,
+        "steady_checkins_per_sec": steady_count as f64 / steady_secs,
         "target_checkins_per_sec": agents.len() as f64 / args.interval as f64,
-        "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": pct(1.0)},
+        "first_cycle_latency_ms": first,
+        "steady_latency_ms": steady,
         "server_rss_mib": args.server_pid.and_then(rss_mib),
         "last_error": stats.last_error.into_inner().expect("not poisoned"),
     });
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
+}
+
+/// Count and p50/p90/p99/max in milliseconds of a set of latencies in microseconds.
+fn percentiles(mut lat: Vec<u64>) -> serde_json::Value {
+    lat.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if lat.is_empty() {
+            return 0.0;
+        }
+        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
+        lat[i] as f64 / 1000.0
+    };
+    serde_json::json!({
+        "count": lat.len(),
+        "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": pct(1.0),
+    })
 }
 
 fn enroll(
@@ -222,6 +247,7 @@ fn worker(
     agents: &[SimAgent],
     queue: &Mutex<BinaryHeap<Reverse<(Instant, usize)>>>,
     stats: &Stats,
+    first_cycle_end: Instant,
     interval: Duration,
     end: Instant,
 ) {
@@ -264,8 +290,12 @@ fn worker(
                 if send_inventory {
                     stats.inventories_sent.fetch_add(1, Ordering::Relaxed);
                 }
-                stats
-                    .latencies_us
+                let bucket = if due < first_cycle_end {
+                    &stats.first_cycle_us
+                } else {
+                    &stats.latencies_us
+                };
+                bucket
                     .lock()
                     .expect("not poisoned")
                     .push(took.as_micros() as u64);
@@ -298,7 +328,11 @@ fn reporter(stats: &Stats, args: &Args, start: Instant, end: Instant) {
         let now = Instant::now();
         let rate = (ok - last_ok) as f64 / (now - last).as_secs_f64();
         let p99 = {
-            let lat = stats.latencies_us.lock().expect("not poisoned");
+            let lat = if now < start + Duration::from_secs(args.interval) {
+                stats.first_cycle_us.lock().expect("not poisoned")
+            } else {
+                stats.latencies_us.lock().expect("not poisoned")
+            };
             let mut recent: Vec<u64> = lat[lat.len().saturating_sub(5000)..].to_vec();
             recent.sort_unstable();
             recent.get((recent.len() * 99) / 100).copied().unwrap_or(0) as f64 / 1000.0
