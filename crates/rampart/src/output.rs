@@ -39,9 +39,10 @@ pub(crate) struct FindingRow {
     pub(crate) installed: String,
     pub(crate) fixed: Option<String>,
     pub(crate) severity: SeverityRow,
-    /// Not in the JSON contract: shown in the table to explain the match.
+    /// Not in the JSON contract: shown in the table to explain the match (formatted
+    /// only there; a large scan has tens of thousands of rows).
     #[serde(skip)]
-    pub(crate) reason: String,
+    pub(crate) reason: rampart_core::matcher::MatchReason,
 }
 
 #[derive(Serialize)]
@@ -53,7 +54,7 @@ pub(crate) struct SeverityRow {
 impl From<Finding> for FindingRow {
     fn from(f: Finding) -> Self {
         FindingRow {
-            reason: f.reason.to_string(),
+            reason: f.reason,
             advisory: f.advisory,
             aliases: f.aliases,
             package: f.package,
@@ -191,7 +192,7 @@ fn write_table(report: &ScanReport, out: &mut impl Write) -> io::Result<()> {
                         .unwrap_or_default(),
                 ),
                 Cell::new(aliases),
-                Cell::new(&f.reason),
+                Cell::new(f.reason.to_string()),
             ]);
         }
         writeln!(out, "{table}")?;
