@@ -60,6 +60,10 @@ struct Args {
     /// PID of the server, to sample its resident memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Percentage of hosts that drift from their image by a few package versions (each
+    /// drifting host then has a package set of its own).
+    #[arg(long, default_value_t = 0)]
+    drift_percent: u8,
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10)]
     report: u64,
@@ -233,7 +237,7 @@ fn enroll(
     let answer: EnrollResponse =
         Client::new(&args.server, bootstrap.clone())?.post_json("/agent/v1/enroll", &request)?;
     let tls = agent_client_config(&answer.ca_pem, &answer.certificate_pem, &key.key_pem())?;
-    let state = host_state(&hostname, i, images);
+    let state = host_state(&hostname, i, images, args.drift_percent);
     let hash = state.content_hash();
     Ok(SimAgent {
         client: Client::new(&args.server, tls)?,
@@ -311,10 +315,13 @@ fn worker(
                 *stats.last_error.lock().expect("not poisoned") = Some(e.to_string());
             }
         }
+        // Like the agent: the next check-in is one interval after this one finished, so
+        // a slow server spreads its backlog instead of being hit by a burst of overdue
+        // check-ins.
         queue
             .lock()
             .expect("not poisoned")
-            .push(Reverse((due + interval, i)));
+            .push(Reverse((Instant::now() + interval, i)));
     }
 }
 
@@ -373,11 +380,11 @@ fn images(count: usize) -> anyhow::Result<Vec<Vec<Package>>> {
         .collect())
 }
 
-fn host_state(hostname: &str, i: usize, images: &[Vec<Package>]) -> HostState {
+fn host_state(hostname: &str, i: usize, images: &[Vec<Package>], drift_percent: u8) -> HostState {
     let mut packages = images[i % images.len()].clone();
-    // A few packages of drift per host, but most hosts of an image share its set:
-    // every fourth host drifts.
-    if i % 4 == 3 && !packages.is_empty() {
+    // Drifting hosts are spread evenly: host i drifts when its slot in 0..100 is below
+    // the percentage.
+    if (i * 37) % 100 < usize::from(drift_percent) && !packages.is_empty() {
         for d in 0..3 {
             let k = (i * 31 + d * 97) % packages.len();
             packages[k].version = format!("{}+drift{}", packages[k].version, i % 7);
