@@ -196,12 +196,18 @@ impl Client {
         path: &str,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> anyhow::Result<Value> {
-        let mut response = result.map_err(|e| match e {
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => anyhow::anyhow!(
-                "TLS with {} failed: {e} (pass the server's CA with --ca-cert DATA_DIR/ca.pem)",
-                self.base
-            ),
-            other => anyhow::anyhow!("cannot reach {}: {other}", self.base),
+        let mut response = result.map_err(|e| {
+            // rustls errors surface wrapped in I/O errors, so look at the text too.
+            let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+                || e.to_string().contains("certificate");
+            if tls {
+                anyhow::anyhow!(
+                    "TLS with {} failed: {e} (pass the server's CA with --ca-cert DATA_DIR/ca.pem)",
+                    self.base
+                )
+            } else {
+                anyhow::anyhow!("cannot reach {}: {e}", self.base)
+            }
         })?;
         let status = response.status().as_u16();
         let text = response

@@ -49,6 +49,20 @@ pub(crate) struct Args {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "RAMPART_LOG_JSON")]
     log_json: bool,
+    /// Advisory feed to keep in sync (URL or server-side path; repeatable, or
+    /// comma-separated in RAMPART_FEEDS): imported at start and then every
+    /// --feed-sync-interval. Downloads are conditional (ETag/Last-Modified), so an
+    /// unchanged feed costs one request.
+    #[arg(
+        long = "feed",
+        env = "RAMPART_FEEDS",
+        value_delimiter = ',',
+        value_name = "PATH|URL"
+    )]
+    feeds: Vec<String>,
+    /// How often the --feed sources are synced (e.g. 6h, 30m).
+    #[arg(long, env = "RAMPART_FEED_SYNC_INTERVAL", default_value = "6h", value_parser = parse_duration)]
+    feed_sync_interval: Duration,
 }
 
 /// Where the master key and the listener's certificate come from.
@@ -252,7 +266,35 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         );
     }
     tracing::info!(addr = %prepared.addr, backend = ?prepared.store.backend(), ca = %ca, "listening on {url}");
+    if !args.feeds.is_empty() {
+        tokio::spawn(sync_feeds(
+            prepared.state.clone(),
+            args.feeds.clone(),
+            args.feed_sync_interval,
+        ));
+    }
     prepared.serve(shutdown_signal()).await
+}
+
+/// Imports every configured feed now and then once per `every`, through the same path
+/// as `POST /api/v1/feeds/import`. A feed that fails is logged and retried at the next
+/// round; the others still sync.
+async fn sync_feeds(state: AppState, feeds: Vec<String>, every: Duration) {
+    let mut ticker = tokio::time::interval(every.max(Duration::from_secs(60)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        for feed in &feeds {
+            match rampart_server::import_feed(&state, feed, "feed-sync").await {
+                Ok(result) => {
+                    tracing::info!(feed = %feed, changed = result.changed, findings = result.findings, "feed synced")
+                }
+                Err(e) => {
+                    tracing::warn!(feed = %feed, error = %e, "feed sync failed; retrying at the next round")
+                }
+            }
+        }
+    }
 }
 
 pub(crate) async fn shutdown_signal() {
