@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
 mod agents;
+mod roots;
 mod scan;
 mod server;
 mod support;
