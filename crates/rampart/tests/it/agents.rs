@@ -1,11 +1,14 @@
 //! End to end with real processes and real TLS: the `rampart server` binary on SQLite
 //! in a temporary data directory, the real `rampart-agent` binary enrolling and checking
-//! in for two roots — this machine (`/`) and a Debian image root built from this
-//! machine's real dpkg database — and the real `rampart` CLI reading the result back
-//! over HTTPS with the server's CA. The oracles are the system's own tools
-//! (`dpkg-query`), the agent's own `inventory` output and `rampart scan` on the same
-//! root. Also `rampart up` as a user runs it. Real processes because what is tested is
-//! exactly the wiring between them: TLS, pinning, the CA file, exit codes, restarts.
+//! in for four roots — this machine (`/`), a Debian image root built from this
+//! machine's real dpkg database, a Rocky-like RPM root with a real rpmdb and dnf
+//! repodata, and an Alpine root with an apk database and APKINDEX cache (see
+//! `roots.rs`) — and the real `rampart` CLI reading the result back over HTTPS with the
+//! server's CA. The oracles are the system's own tools (`dpkg-query`, `rpm -qa`, the
+//! `P:` records of apk's database), the agent's own `inventory` output and
+//! `rampart scan` on the same root. Also `rampart up` as a user runs it. Real processes
+//! because what is tested is exactly the wiring between them: TLS, pinning, the CA
+//! file, exit codes, restarts.
 //!
 //! An agent killed mid-run is covered by rampart-agent's own tests (the spool keeps an
 //! unacknowledged inventory and sends it first after a restart).
@@ -17,6 +20,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::roots::{ALPINE_TOOLS, ExpectedFacts, RPM_TOOLS, alpine_root, rpm_root};
 use crate::support::{ServerProcess, agent_bin, https, require_tool, run_ok, wait_with_deadline};
 
 fn rampart_cli(server: &ServerProcess, token: &str, args: &[&str]) -> Value {
@@ -62,6 +66,73 @@ fn dpkg_installed(admindir: &Path) -> usize {
         .count()
 }
 
+/// Packages in an RPM root's database, as `rpm -qa` lists them.
+fn rpm_installed(root: &Path) -> usize {
+    run_ok(
+        Command::new("rpm")
+            .arg("--root")
+            .arg(root)
+            .args(["--dbpath", "/var/lib/rpm", "-qa"]),
+    )
+    .lines()
+    .filter(|l| !l.trim().is_empty())
+    .count()
+}
+
+/// Packages in an Alpine root's database: its `P:` records.
+fn apk_installed(root: &Path) -> usize {
+    std::fs::read_to_string(root.join("lib/apk/db/installed"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("P:"))
+        .count()
+}
+
+/// The agent's own inventory of `root`.
+fn own_inventory(root: &Path) -> Value {
+    let out = run_ok(
+        Command::new(agent_bin())
+            .arg("inventory")
+            .arg("--root")
+            .arg(root),
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("inventory {}: {e}", root.display()))
+}
+
+/// Pending updates as (name, candidate, category), from an inventory or the API.
+fn update_keys(updates: &Value) -> BTreeSet<(String, String, String)> {
+    updates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().into(),
+                u["candidate"].as_str().unwrap().into(),
+                u["category"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// OSV records for `ecosystem`: one per (package, fixed version).
+fn osv_records(ecosystem: &str, prefix: &str, fixes: &[(&str, &str)]) -> Vec<Value> {
+    fixes
+        .iter()
+        .enumerate()
+        .map(|(n, (name, fixed))| {
+            json!({
+                "id": format!("{prefix}-{n}"),
+                "modified": "2026-01-01T00:00:00Z",
+                "affected": [{
+                    "package": {"ecosystem": ecosystem, "name": name},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+                }]
+            })
+        })
+        .collect()
+}
+
 fn host_by_name<'a>(hosts: &'a Value, name: &str) -> &'a Value {
     hosts["items"]
         .as_array()
@@ -74,7 +145,7 @@ fn host_by_name<'a>(hosts: &'a Value, name: &str) -> &'a Value {
 /// An OSV feed naming real source packages of this machine: one advisory per package
 /// with a fix just above the installed version (affected) and one fixed long ago (not
 /// affected), so the expected findings are known and non-empty.
-fn write_feed(path: &Path, ecosystem: &str, inventory: &Value) {
+fn debian_records(ecosystem: &str, inventory: &Value) -> Vec<Value> {
     let mut seen = BTreeSet::new();
     let mut records = Vec::new();
     for p in inventory["state"]["packages"].as_array().unwrap() {
@@ -101,7 +172,7 @@ fn write_feed(path: &Path, ecosystem: &str, inventory: &Value) {
             }]
         }));
     }
-    std::fs::write(path, serde_json::to_string(&records).unwrap()).unwrap();
+    records
 }
 
 fn finding_keys(findings: &[Value]) -> BTreeSet<(String, String, String)> {
@@ -163,6 +234,16 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
     {
         return;
     }
+    for tool in RPM_TOOLS {
+        if !require_tool(tool, "building the RPM root") {
+            return;
+        }
+    }
+    for tool in ALPINE_TOOLS {
+        if !require_tool(tool, "building the Alpine root") {
+            return;
+        }
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let pw = dir.path().join("pw");
@@ -197,7 +278,7 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
         "POST",
         "/api/v1/enrollment-tokens",
         Some(&token),
-        Some(r#"{"max_uses": 2, "labels": {"suite": "e2e"}}"#),
+        Some(r#"{"max_uses": 4, "labels": {"suite": "e2e"}}"#),
     );
     assert_eq!(status, 201, "{body}");
     let enrol: Value = serde_json::from_str(&body).unwrap();
@@ -211,12 +292,27 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
     std::fs::copy("/etc/os-release", image.join("etc/os-release")).unwrap();
     std::fs::write(image.join("etc/hostname"), "debian-image\n").unwrap();
 
+    // An RPM root and an Alpine root from real package-manager artefacts.
+    let rpm_dir = dir.path().join("rpm");
+    let rpm_facts = rpm_root(&rpm_dir);
+    let rpm = rpm_dir.join("root");
+    std::fs::write(rpm.join("etc/hostname"), "rocky-image\n").unwrap();
+    let alpine_dir = dir.path().join("alpine");
+    let alpine_facts = alpine_root(&alpine_dir);
+    let alpine = alpine_dir.join("root");
+    std::fs::write(alpine.join("etc/hostname"), "alpine-image\n").unwrap();
+
     let live = dir.path().join("agent-live");
     let img = dir.path().join("agent-image");
-    enroll(&server, &enrol, &live);
-    enroll(&server, &enrol, &img);
+    let rpm_agent = dir.path().join("agent-rpm");
+    let alpine_agent = dir.path().join("agent-alpine");
+    for state in [&live, &img, &rpm_agent, &alpine_agent] {
+        enroll(&server, &enrol, state);
+    }
     run_once(&live, Path::new("/"));
     run_once(&img, &image);
+    run_once(&rpm_agent, &rpm);
+    run_once(&alpine_agent, &alpine);
 
     // The agent's own view of this machine, for the oracle.
     let own: Value = serde_json::from_str(&run_ok(Command::new(agent_bin()).args([
@@ -235,7 +331,7 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
         .to_owned();
 
     let hosts = rampart_cli(&server, &token, &["hosts", "ls"]);
-    assert_eq!(hosts["total"], 2, "{hosts}");
+    assert_eq!(hosts["total"], 4, "{hosts}");
     let installed = dpkg_installed(Path::new("/var/lib/dpkg"));
     for name in [this_host.as_str(), "debian-image"] {
         let host = host_by_name(&hosts, name);
@@ -284,15 +380,145 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
         "pending updates = the agent's inventory"
     );
 
-    // Findings after a feed import equal `rampart scan` on the same root.
+    // The RPM and Alpine hosts: release, package count by the native database, pending
+    // updates as the agent itself collects them (and as the root was built to have).
+    let mut other_ids = Vec::new();
+    let mut other_ecosystems = Vec::new();
+    for (name, root, facts, ecosystem_prefix, installed) in [
+        (
+            "rocky-image",
+            rpm.as_path(),
+            &rpm_facts,
+            "Rocky Linux:",
+            rpm_installed(&rpm),
+        ),
+        (
+            "alpine-image",
+            alpine.as_path(),
+            &alpine_facts,
+            "Alpine:v",
+            apk_installed(&alpine),
+        ),
+    ] {
+        let ExpectedFacts {
+            os_id,
+            packages,
+            updates,
+        } = facts;
+        let host = host_by_name(&hosts, name);
+        assert_eq!(host["labels"]["suite"], "e2e");
+        assert_eq!(host["os_id"], json!(os_id), "{name}: {host}");
+        let inventory = own_inventory(root);
+        let host_ecosystem = inventory["state"]["host"]["os"]["ecosystem"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: no ecosystem in {}", inventory["state"]["host"]))
+            .to_owned();
+        assert!(
+            host_ecosystem.starts_with(ecosystem_prefix),
+            "{name}: {host_ecosystem}"
+        );
+        assert_eq!(host["ecosystem"], json!(host_ecosystem), "{name}: {host}");
+        let id = host["id"].as_str().unwrap().to_owned();
+
+        let served_packages = rampart_cli(&server, &token, &["hosts", "show", &id, "--packages"]);
+        assert_eq!(installed, packages.len(), "{name}: the root as built");
+        assert_eq!(
+            served_packages["total"], installed,
+            "{name}: packages = the native package database"
+        );
+
+        let served = rampart_cli(&server, &token, &["hosts", "show", &id, "--updates"]);
+        let own_updates = update_keys(&inventory["state"]["updates"]);
+        assert_eq!(served["total"], own_updates.len(), "{name}: {served}");
+        assert_eq!(
+            update_keys(&served["items"]),
+            own_updates,
+            "{name}: pending updates = the agent's inventory"
+        );
+        let built: BTreeSet<(String, String, String)> = updates
+            .iter()
+            .map(|u| {
+                let category = if u.security { "security" } else { "other" };
+                (u.name.clone(), u.candidate.clone(), category.to_owned())
+            })
+            .collect();
+        assert_eq!(
+            own_updates, built,
+            "{name}: the updates the root was built with"
+        );
+        let detailed: BTreeSet<(String, String, String, String)> = served["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["name"].as_str().unwrap().into(),
+                    u["arch"].as_str().unwrap_or_default().into(),
+                    u["installed"].as_str().unwrap().into(),
+                    u["origin"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let expected_detail: BTreeSet<(String, String, String, String)> = updates
+            .iter()
+            .map(|u| {
+                (
+                    u.name.clone(),
+                    u.arch.clone(),
+                    u.installed.clone(),
+                    u.origin.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(detailed, expected_detail, "{name}: arch, installed, origin");
+        other_ids.push(id);
+        other_ecosystems.push(host_ecosystem);
+    }
+
+    // Findings after a feed import equal `rampart scan` on the same root. One feed for
+    // the estate: the Debian records, and for the RPM and Alpine releases fixes above
+    // what is installed (findings) and below it (none).
     let feed = dir.path().join("feed.json");
-    write_feed(&feed, &ecosystem, &own);
+    let mut records = debian_records(&ecosystem, &own);
+    records.extend(osv_records(
+        &other_ecosystems[0],
+        "TEST-RPM",
+        &[
+            ("hello", "1.1-1"),
+            ("kernel", "6.3.0-1"),
+            ("stable", "0.9-1"),
+        ],
+    ));
+    records.extend(osv_records(
+        &other_ecosystems[1],
+        "TEST-APK",
+        &[
+            ("musl", "1.2.5-r1"),
+            ("openssl", "3.3.2-r0"),
+            ("busybox", "1.36.0-r0"),
+        ],
+    ));
+    std::fs::write(&feed, serde_json::to_string(&records).unwrap()).unwrap();
     rampart_cli(
         &server,
         &token,
         &["feeds", "import", feed.to_str().unwrap()],
     );
-    for (id, root) in [(&image_id, image.as_path()), (&live_id, Path::new("/"))] {
+    // The RPM and Alpine matches are also known in advance: the fixes above what is
+    // installed, both installed kernels, and Alpine matched by origin (`openssl`).
+    let known: [(&str, &[(&str, &str)]); 2] = [
+        ("rpm", &[("TEST-RPM-0", "hello"), ("TEST-RPM-1", "kernel")]),
+        (
+            "alpine",
+            &[("TEST-APK-0", "musl"), ("TEST-APK-1", "libcrypto3")],
+        ),
+    ];
+    for (id, root) in [
+        (&image_id, image.as_path()),
+        (&live_id, Path::new("/")),
+        (&other_ids[0], rpm.as_path()),
+        (&other_ids[1], alpine.as_path()),
+    ] {
         let served = rampart_cli(&server, &token, &["hosts", "show", id, "--findings"]);
         let scan: Value = serde_json::from_str(&run_ok(
             Command::new(env!("CARGO_BIN_EXE_rampart"))
@@ -304,6 +530,16 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
         .unwrap();
         let expected = finding_keys(scan["findings"].as_array().unwrap());
         assert!(!expected.is_empty(), "the feed was built to match");
+        for (kind, pairs) in &known {
+            if root.starts_with(dir.path().join(kind)) {
+                let got: BTreeSet<(&str, &str)> = expected
+                    .iter()
+                    .map(|(a, p, _)| (a.as_str(), p.as_str()))
+                    .collect();
+                let want: BTreeSet<(&str, &str)> = pairs.iter().copied().collect();
+                assert_eq!(got, want, "{kind}: the findings the feed was built for");
+            }
+        }
         assert_eq!(
             finding_keys(served["items"].as_array().unwrap()),
             expected,

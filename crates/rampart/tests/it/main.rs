@@ -2,6 +2,7 @@
 
 mod agents;
 mod cli;
+mod roots;
 mod scan;
 mod server;
 mod support;
