@@ -24,6 +24,87 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(host_updates))
         .routes(routes!(host_findings))
         .routes(routes!(set_labels))
+        .routes(routes!(host_agents))
+        .routes(routes!(revoke_agent))
+}
+
+/// An agent enrolled for a host: the certificate it checks in with.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AgentView {
+    id: String,
+    host_id: String,
+    /// Certificate serial number (hex).
+    cert_serial: String,
+    /// SHA-256 of the certificate (hex).
+    cert_fingerprint: String,
+    enrolled_at: i64,
+    /// Set once revoked: the agent's check-ins are refused from then on.
+    revoked_at: Option<i64>,
+}
+
+impl From<rampart_store::Agent> for AgentView {
+    fn from(a: rampart_store::Agent) -> AgentView {
+        AgentView {
+            id: a.id,
+            host_id: a.host_id,
+            cert_serial: a.cert_serial,
+            cert_fingerprint: a.cert_fingerprint,
+            enrolled_at: a.enrolled_at,
+            revoked_at: a.revoked_at,
+        }
+    }
+}
+
+/// The agents (certificates) enrolled for a host, revoked ones included.
+#[utoipa::path(get, path = "/{id}/agents", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+    (status = 200, body = List<AgentView>),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn host_agents(
+    _auth: Authorized<HostsRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> ApiResult<Json<List<AgentView>>> {
+    let page = query.only(&[])?.page()?;
+    state.store().get_host(&id).await?;
+    let agents: Vec<AgentView> = state
+        .store()
+        .host_agents(&id)
+        .await?
+        .into_iter()
+        .map(AgentView::from)
+        .collect();
+    Ok(Json(List::paged(agents, page)))
+}
+
+/// Revokes one agent of a host: its certificate is refused from the next check-in on
+/// (403 `agent_revoked`). To bring the host back, enrol it again with a new token.
+#[utoipa::path(post, path = "/{id}/agents/{agent_id}/revoke", tag = "hosts", params(("id" = String, Path), ("agent_id" = String, Path)), responses(
+    (status = 200, body = AgentView),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn revoke_agent(
+    auth: Authorized<HostsUpdate>,
+    State(state): State<AppState>,
+    Path((id, agent_id)): Path<(String, String)>,
+) -> ApiResult<Json<AgentView>> {
+    let agents = state.store().host_agents(&id).await?;
+    let Some(agent) = agents.into_iter().find(|a| a.id == agent_id) else {
+        return Err(rampart_store::Error::NotFound { entity: "agent" }.into());
+    };
+    if agent.revoked_at.is_none() {
+        state.store().revoke_agent(&agent.id, state.now()).await?;
+        tracing::info!(by = %auth.user.name, host_id = %id, agent_id = %agent.id, "agent revoked");
+    }
+    let revoked = state
+        .store()
+        .host_agents(&id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == agent_id)
+        .ok_or(rampart_store::Error::NotFound { entity: "agent" })?;
+    Ok(Json(AgentView::from(revoked)))
 }
 
 /// Open findings per severity.

@@ -406,12 +406,50 @@ async fn checkin_needs_a_valid_unrevoked_agent_certificate() {
         let refused = s.post(tls, "/agent/v1/checkin", body.clone()).await;
         assert!(refused.is_err(), "TLS must refuse another CA: {refused:?}");
 
-        // The real agent works, until it is revoked: then 403 agent_revoked.
+        // The real agent works, until an operator revokes it through the API: then 403
+        // agent_revoked. An auditor may list the host's agents but not revoke them.
         s.check_in("db1").await.expect("check-in");
-        s.store
-            .revoke_agent(&config.agent_id, s.state.now())
-            .await
-            .unwrap();
+        let t = crate::support::TestApp::wrap(s.state.clone(), s.store.clone());
+        let operator = Auth::Bearer(t.user_token("olga", Role::Operator).await);
+        let auditor = Auth::Bearer(t.user_token("audrey", Role::Auditor).await);
+        let host = s.host_of(&config.agent_id).await;
+        let listed = t
+            .call(
+                axum::http::Method::GET,
+                &format!("/api/v1/hosts/{}/agents", host.id),
+                &auditor,
+                None,
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+        assert_eq!(listed.body["total"], 1);
+        assert_eq!(listed.body["items"][0]["id"], config.agent_id.as_str());
+        assert_eq!(
+            listed.body["items"][0]["revoked_at"],
+            serde_json::Value::Null
+        );
+        let revoke = format!(
+            "/api/v1/hosts/{}/agents/{}/revoke",
+            host.id, config.agent_id
+        );
+        let denied = t
+            .call(axum::http::Method::POST, &revoke, &auditor, None)
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.text);
+        let missing = t
+            .call(
+                axum::http::Method::POST,
+                &format!("/api/v1/hosts/{}/agents/nope/revoke", host.id),
+                &operator,
+                None,
+            )
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+        let revoked = t
+            .call(axum::http::Method::POST, &revoke, &operator, None)
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+        assert!(revoked.body["revoked_at"].is_i64(), "{}", revoked.text);
         let err = s.check_in("db1").await.expect_err("revoked");
         assert!(
             err.contains("403") && err.contains("agent_revoked"),

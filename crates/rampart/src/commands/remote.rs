@@ -171,6 +171,15 @@ pub(crate) enum HostsCommand {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// List the agents (certificates) enrolled for a host.
+    Agents { id: String },
+    /// Revoke an agent: its check-ins are refused from now on (enrol again to return).
+    RevokeAgent {
+        /// The host.
+        id: String,
+        /// The agent to revoke (see `rampart hosts agents`).
+        agent_id: String,
+    },
     /// Show one host; with --packages, --updates or --findings, that list instead.
     Show {
         id: String,
@@ -218,6 +227,19 @@ pub(crate) fn hosts(
                 q.push(("q", text));
             }
             print_items(&client.get("/api/v1/hosts", &q)?, HOST_COLUMNS, out)
+        }
+        HostsCommand::Agents { id } => {
+            let v = client.get(&format!("/api/v1/hosts/{}/agents", urlencode(&id)), &[])?;
+            print_items(&v, AGENT_COLUMNS, out)
+        }
+        HostsCommand::RevokeAgent { id, agent_id } => {
+            let path = format!(
+                "/api/v1/hosts/{}/agents/{}/revoke",
+                urlencode(&id),
+                urlencode(&agent_id)
+            );
+            let v = client.send("POST", &path, None)?;
+            print_object(&v, AGENT_COLUMNS, out)
         }
         HostsCommand::Show {
             id,
@@ -284,6 +306,13 @@ fn get_all(client: &Client, path: &str) -> anyhow::Result<Value> {
         }
     }
 }
+
+const AGENT_COLUMNS: &[Column] = &[
+    Column::new("AGENT", "/id"),
+    Column::new("SERIAL", "/cert_serial"),
+    Column::time("ENROLLED", "/enrolled_at"),
+    Column::time("REVOKED", "/revoked_at"),
+];
 
 const FINDING_COLUMNS: &[Column] = &[
     Column::new("SEVERITY", "/severity"),

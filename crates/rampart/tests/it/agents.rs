@@ -582,6 +582,31 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
         packages["total"],
         dpkg_installed(&image.join("var/lib/dpkg"))
     );
+
+    // Revoking the image host's agent with the CLI: its next check-in is refused with
+    // a message that says so, and the host's agent list shows when.
+    let agents = rampart_cli(&server, &token, &["hosts", "agents", &image_id]);
+    assert_eq!(agents["total"], 1, "{agents}");
+    let agent_id = agents["items"][0]["id"].as_str().unwrap().to_owned();
+    let revoked = rampart_cli(
+        &server,
+        &token,
+        &["hosts", "revoke-agent", &image_id, &agent_id],
+    );
+    assert!(revoked["revoked_at"].is_i64(), "{revoked}");
+    let refused = Command::new(agent_bin())
+        .args(["run", "--once", "--state-dir"])
+        .arg(&img)
+        .arg("--root")
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("agent_revoked") || said.contains("revoked"),
+        "{said}"
+    );
     assert_eq!(server.stop("-TERM").code(), Some(0));
 }
 
