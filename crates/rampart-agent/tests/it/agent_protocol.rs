@@ -331,3 +331,81 @@ fn run_stops_on_sigterm() {
         "one check-in, then a 30 s sleep"
     );
 }
+
+/// The agent is killed with SIGKILL while its upload is in flight (the server has the
+/// request but never answered): nothing was acknowledged, so the next run sends the
+/// same inventory again from its spool, and the run after that only the hash.
+#[test]
+fn an_agent_killed_mid_upload_resends_its_inventory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let root = tmp.path().join("root");
+    fake_root(&root);
+    let pki = Arc::new(Pki::new());
+    let token = EnrollmentToken::generate(&pki.ca.fingerprint()).unwrap();
+    let fixture = Arc::new(Mutex::new(Fixture {
+        token_hash: token.secret_hash(),
+        ..Fixture::default()
+    }));
+    let server = TlsServer::start("127.0.0.1:0", &pki, &fixture);
+    let state_s = state.to_str().unwrap();
+    let root_s = root.to_str().unwrap();
+    let out = agent(&[
+        "enroll",
+        "--server",
+        &server.url(),
+        "--token",
+        &token.encode(),
+        "--state-dir",
+        state_s,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    fixture.lock().unwrap().hold_checkins = true;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart-agent"))
+        .args(["run", "--once", "--state-dir", state_s, "--root", root_s])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while checkins(&fixture).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fixture.lock().unwrap().hold_checkins = false;
+    let first = checkins(&fixture).remove(0);
+    assert!(
+        first.inventory.is_some(),
+        "the interrupted upload carried the inventory"
+    );
+    assert_eq!(
+        fixture.lock().unwrap().stored_hash,
+        None,
+        "nothing was stored"
+    );
+
+    let out = agent(&["run", "--once", "--state-dir", state_s, "--root", root_s]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sent = checkins(&fixture);
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].inventory.is_some(), "the inventory is sent again");
+    assert_eq!(sent[1].state_hash, first.state_hash);
+    assert_eq!(
+        fixture.lock().unwrap().stored_hash.as_deref(),
+        Some(first.state_hash.as_str())
+    );
+
+    let out = agent(&["run", "--once", "--state-dir", state_s, "--root", root_s]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sent = checkins(&fixture);
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent[2].inventory.is_none(),
+        "acknowledged: only the hash now"
+    );
+}

@@ -42,6 +42,9 @@ pub(crate) struct Fixture {
     pub(crate) want_inventory: bool,
     /// The state hash of the last inventory received.
     pub(crate) stored_hash: Option<String>,
+    /// Record check-ins but never answer them, holding the connection open until this
+    /// is cleared (an upload the agent is killed in the middle of).
+    pub(crate) hold_checkins: bool,
 }
 
 pub(crate) struct Pki {
@@ -118,6 +121,18 @@ fn serve(stream: TcpStream, pki: &Pki, fixture: &Mutex<Fixture>) -> std::io::Res
         .and_then(|c| c.first())
         .map(|der| agent_identity(der).unwrap());
     let (path, body) = read_request(&mut tls)?;
+    if path == "/agent/v1/checkin" && fixture.lock().unwrap().hold_checkins {
+        if let Ok(request) = serde_json::from_slice::<CheckIn>(&body) {
+            fixture.lock().unwrap().received.push(Received::CheckIn {
+                identity,
+                body: Box::new(request),
+            });
+        }
+        while fixture.lock().unwrap().hold_checkins {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        return Ok(());
+    }
     let (status, answer) = handle(&path, &body, identity, pki, fixture);
     let head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
