@@ -317,6 +317,9 @@ async fn checkin(
             tracing::error!(host_id = %host_id, error = %e, "recomputing findings failed");
         }
         tracing::debug!(host_id = %host_id, ?outcome, "inventory received");
+        if let Some(cloud) = &inventory.state.host.cloud {
+            label_from_cloud(&state, host_id, cloud).await?;
+        }
     }
     let stored = state.store().get_host(host_id).await?.state_hash;
     let inventory_wanted =
@@ -327,4 +330,32 @@ async fn checkin(
         inventory_wanted,
         next_checkin_secs: state.config().checkin_interval.as_secs(),
     }))
+}
+
+/// Where the host runs becomes its `provider`, `account` and `region` labels, so
+/// projects and filters can select by cloud account and region without anyone typing
+/// them. Labels the operator set (at enrolment or later) are never overwritten.
+async fn label_from_cloud(
+    state: &AppState,
+    host_id: &str,
+    cloud: &rampart_proto::CloudIdentity,
+) -> ApiResult<()> {
+    let host = state.store().get_host(host_id).await?;
+    let mut labels = host.labels.clone();
+    let facts = [
+        ("provider", Some(&cloud.provider)),
+        ("account", cloud.account.as_ref()),
+        ("region", cloud.region.as_ref()),
+    ];
+    for (key, value) in facts {
+        if let Some(value) = value.filter(|v| !v.is_empty() && v.len() <= 256) {
+            labels
+                .entry(key.to_owned())
+                .or_insert_with(|| value.clone());
+        }
+    }
+    if labels != host.labels {
+        state.store().set_host_labels(host_id, &labels).await?;
+    }
+    Ok(())
 }

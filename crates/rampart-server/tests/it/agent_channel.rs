@@ -640,3 +640,44 @@ async fn a_bad_handshake_does_not_stop_the_server() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_identity_becomes_labels_without_overriding_the_operators() {
+    each_backend(|store| async move {
+        let s = serve(store, ServerConfig::default()).await;
+        let (token, _) = s.token(3_600_000, 1).await;
+        let (state_dir, enrolled) = s.enroll("vm1", &token).await;
+        let agent_id = enrolled.unwrap().agent_id;
+        let host = s.host_of(&agent_id).await;
+        // The operator already placed it in a region of their own naming.
+        let mut labels = host.labels.clone();
+        labels.insert("region".into(), "eu-central".into());
+        s.store.set_host_labels(&host.id, &labels).await.unwrap();
+
+        let mut inventory = rampart_agent::collect::collect(&s.dir.path().join("vm1"), 0).unwrap();
+        inventory.state.host.cloud = Some(rampart_proto::CloudIdentity {
+            provider: "aws".into(),
+            account: Some("123456789012".into()),
+            region: Some("eu-central-1".into()),
+            ..rampart_proto::CloudIdentity::default()
+        });
+        let hash = inventory.state.content_hash();
+        let (status, reply) = s
+            .post(
+                s.agent_tls(&state_dir),
+                "/agent/v1/checkin",
+                checkin_body(Some(&inventory), &hash),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{reply}");
+        let labels = s.host_of(&agent_id).await.labels;
+        assert_eq!(labels.get("provider").map(String::as_str), Some("aws"));
+        assert_eq!(
+            labels.get("account").map(String::as_str),
+            Some("123456789012")
+        );
+        assert_eq!(labels.get("region").map(String::as_str), Some("eu-central"));
+    })
+    .await;
+}
