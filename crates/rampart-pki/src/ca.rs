@@ -10,7 +10,7 @@
 //! the CSR's self-signature) and nothing else, so an agent cannot ask for a CA
 //! certificate, a server name or a longer lifetime.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
@@ -219,7 +219,10 @@ pub fn issue_server_cert(
             .map_err(|_| Error::Certificate(format!("invalid DNS name {name:?}")))?;
         params.subject_alt_names.push(SanType::DnsName(ia5));
     }
-    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+    let mut ips: Vec<IpAddr> = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
     ips.extend(ip_addrs.iter().filter(|ip| !ip.is_loopback()));
     params
         .subject_alt_names

@@ -1,7 +1,8 @@
 //! Reusable test roots: a Rocky-like RPM host and an Alpine host, each built in a
 //! directory from real package-manager artefacts, with the facts an agent collecting it
-//! must report. An end-to-end test of the server and several agents can copy this file
-//! as it is: it uses only std, tempfile and external commands (no shell).
+//! must report. The `rampart` crate's end-to-end estate test includes this same file
+//! (`#[path]`), so it uses only std, tempfile and external commands (no shell) and nothing
+//! else of this test crate.
 //!
 //! - [`rpm_root`]: packages built by `rpmbuild`, installed into a real rpmdb with
 //!   `rpm --initdb` / `rpm -i --justdb`; two repositories made by `createrepo_c` (one
