@@ -8,6 +8,7 @@
 
 pub mod advisory;
 pub mod authz;
+pub mod change_request;
 pub mod distro;
 pub mod matcher;
 pub mod package;

@@ -1,0 +1,3 @@
+//! Integration tests of rampart-notify against real peers.
+
+mod smtp;
