@@ -24,6 +24,7 @@ mod error;
 mod findings;
 mod hosts;
 mod inventories;
+mod notifications;
 mod projects;
 mod tokens;
 mod users;
@@ -45,6 +46,10 @@ pub use error::{Error, Result};
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
 pub use inventories::{InventoryOutcome, InventoryRecord};
+pub use notifications::{
+    ChangeRequest, ChangeRequestChange, ChangeRequestFilter, ChannelUpdate, ClaimedDelivery,
+    Delivery, DeliveryFilter, DeliveryStatus, NewChannel, NewDelivery, NotificationChannel,
+};
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};

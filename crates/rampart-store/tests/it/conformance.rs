@@ -11,6 +11,10 @@ use rampart_store::{
     NewProject, NewSession, NewUser, Page, ProjectUpdate,
 };
 
+use crate::notifications::{
+    change_requests_one_open_per_project, concurrent_claims_are_disjoint,
+    notification_channels_crud, outbox_claims_retries_and_leases,
+};
 use crate::support::{Ctx, enrol, finding, inventory, labels, packages};
 
 /// Declares each case once per backend: `sqlite::<case>` and `postgres::<case>`.
@@ -51,6 +55,10 @@ conformance!(
     advisories_upsert_and_load,
     unicode_and_huge_strings_round_trip,
     unique_violations_are_conflicts,
+    notification_channels_crud,
+    outbox_claims_retries_and_leases,
+    concurrent_claims_are_disjoint,
+    change_requests_one_open_per_project,
 );
 
 const T0: i64 = 1_750_000_000_000;

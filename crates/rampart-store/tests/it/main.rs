@@ -2,4 +2,5 @@
 //! SQLite (a temporary directory) and PostgreSQL (a fresh schema per test).
 
 mod conformance;
+mod notifications;
 mod support;
