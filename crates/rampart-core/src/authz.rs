@@ -35,6 +35,11 @@ pub enum Resource {
     System,
     /// The agent check-in channel; only agents act on it.
     AgentChannel,
+    /// Notification channels (they hold mail and webhook credentials) and their
+    /// delivery outbox: admins manage them, everyone reads.
+    Notifications,
+    /// Change requests opened for overdue updates: operators close them.
+    ChangeRequests,
 }
 
 impl Resource {
@@ -52,10 +57,12 @@ impl Resource {
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
+            Resource::Notifications => "notifications",
+            Resource::ChangeRequests => "change_requests",
         }
     }
 
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 13] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -67,6 +74,8 @@ impl Resource {
         Resource::Users,
         Resource::System,
         Resource::AgentChannel,
+        Resource::Notifications,
+        Resource::ChangeRequests,
     ];
 }
 
@@ -149,6 +158,7 @@ impl Role {
             Rule::on(Feeds, &[Create, Update]),
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
             Rule::on(OwnApiTokens, &[Create, Update, Delete]),
+            Rule::on(ChangeRequests, &[Update]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

@@ -107,7 +107,7 @@ impl std::str::FromStr for EventKind {
 #[serde(tag = "kind", content = "data")]
 pub enum Payload {
     #[serde(rename = "finding.critical")]
-    CriticalFinding(CriticalFinding),
+    CriticalFindings(CriticalFindings),
     #[serde(rename = "host.non_compliant")]
     HostNonCompliant(HostNonCompliant),
     #[serde(rename = "host.stale")]
@@ -124,11 +124,19 @@ pub enum Payload {
     Test(TestEvent),
 }
 
-/// A finding of critical severity that was not open on the host before.
+/// Findings of critical severity that were not open on the host before, one event
+/// per host and recomputation (a feed import that adds one critical advisory affecting
+/// 500 hosts makes 500 events, not 500 × packages).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CriticalFinding {
+pub struct CriticalFindings {
     pub host_id: String,
     pub hostname: String,
+    pub findings: Vec<CriticalFinding>,
+}
+
+/// One new critical finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CriticalFinding {
     pub advisory: String,
     pub aliases: Vec<String>,
     pub package: String,
@@ -274,7 +282,7 @@ impl Event {
 
     pub fn kind(&self) -> EventKind {
         match &self.payload {
-            Payload::CriticalFinding(_) => EventKind::CriticalFinding,
+            Payload::CriticalFindings(_) => EventKind::CriticalFinding,
             Payload::HostNonCompliant(_) => EventKind::HostNonCompliant,
             Payload::HostStale(_) => EventKind::HostStale,
             Payload::ExceptionExpiring(_) => EventKind::ExceptionExpiring,
@@ -332,10 +340,17 @@ impl Event {
     /// One line for people: the mail subject and the wire body's `summary`.
     pub fn subject(&self) -> String {
         match &self.payload {
-            Payload::CriticalFinding(f) => format!(
-                "[Rampart] Critical finding {} on {} ({} {})",
-                f.advisory, f.hostname, f.package, f.installed
-            ),
+            Payload::CriticalFindings(c) => match c.findings.as_slice() {
+                [f] => format!(
+                    "[Rampart] Critical finding {} on {} ({} {})",
+                    f.advisory, c.hostname, f.package, f.installed
+                ),
+                many => format!(
+                    "[Rampart] {} new critical findings on {}",
+                    many.len(),
+                    c.hostname
+                ),
+            },
             Payload::HostNonCompliant(h) => {
                 format!("[Rampart] {} is no longer compliant", h.hostname)
             }
@@ -368,20 +383,22 @@ impl Event {
             out.push('\n');
         };
         match &self.payload {
-            Payload::CriticalFinding(f) => {
-                line(format!("A critical finding appeared on {}.", f.hostname));
-                line(String::new());
-                line(format!("Advisory:  {}", f.advisory));
-                if !f.aliases.is_empty() {
-                    line(format!("Aliases:   {}", f.aliases.join(", ")));
-                }
-                line(format!("Package:   {} {}", f.package, f.installed));
-                line(format!(
-                    "Fixed in:  {}",
-                    f.fixed.as_deref().unwrap_or("no fix published yet")
-                ));
-                if let Some(cvss) = f.cvss {
-                    line(format!("CVSS:      {cvss:.1}"));
+            Payload::CriticalFindings(c) => {
+                line(format!("New critical findings on {}:", c.hostname));
+                for f in &c.findings {
+                    line(String::new());
+                    line(format!("Advisory:  {}", f.advisory));
+                    if !f.aliases.is_empty() {
+                        line(format!("Aliases:   {}", f.aliases.join(", ")));
+                    }
+                    line(format!("Package:   {} {}", f.package, f.installed));
+                    line(format!(
+                        "Fixed in:  {}",
+                        f.fixed.as_deref().unwrap_or("no fix published yet")
+                    ));
+                    if let Some(cvss) = f.cvss {
+                        line(format!("CVSS:      {cvss:.1}"));
+                    }
                 }
             }
             Payload::HostNonCompliant(h) => {
@@ -549,15 +566,17 @@ mod tests {
 
     fn critical() -> Event {
         Event::new(
-            Payload::CriticalFinding(CriticalFinding {
+            Payload::CriticalFindings(CriticalFindings {
                 host_id: "h1".into(),
                 hostname: "web-1".into(),
-                advisory: "DSA-5555-1".into(),
-                aliases: vec!["CVE-2025-0001".into()],
-                package: "openssl".into(),
-                installed: "3.0.11-1".into(),
-                fixed: Some("3.0.11-2".into()),
-                cvss: Some(9.8),
+                findings: vec![CriticalFinding {
+                    advisory: "DSA-5555-1".into(),
+                    aliases: vec!["CVE-2025-0001".into()],
+                    package: "openssl".into(),
+                    installed: "3.0.11-1".into(),
+                    fixed: Some("3.0.11-2".into()),
+                    cvss: Some(9.8),
+                }],
             }),
             vec!["p1".into()],
             T,
@@ -579,9 +598,12 @@ mod tests {
                 "projects": ["p1"],
                 "summary": "[Rampart] Critical finding DSA-5555-1 on web-1 (openssl 3.0.11-1)",
                 "data": {
-                    "host_id": "h1", "hostname": "web-1", "advisory": "DSA-5555-1",
-                    "aliases": ["CVE-2025-0001"], "package": "openssl",
-                    "installed": "3.0.11-1", "fixed": "3.0.11-2", "cvss": 9.8
+                    "host_id": "h1", "hostname": "web-1",
+                    "findings": [{
+                        "advisory": "DSA-5555-1", "aliases": ["CVE-2025-0001"],
+                        "package": "openssl", "installed": "3.0.11-1",
+                        "fixed": "3.0.11-2", "cvss": 9.8
+                    }]
                 },
                 "attachments": []
             })

@@ -10,10 +10,12 @@
 mod advisories;
 mod api_tokens;
 mod bootstrap;
+mod change_requests;
 mod enrollment_tokens;
 pub(crate) mod feeds;
 mod findings;
 mod hosts;
+mod notifications;
 mod projects;
 mod session;
 mod system;
@@ -68,6 +70,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/feeds", feeds::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
+        .nest(
+            "/api/v1/notification-channels",
+            notifications::channels_router(),
+        )
+        .nest(
+            "/api/v1/notification-deliveries",
+            notifications::deliveries_router(),
+        )
+        .nest("/api/v1/change-requests", change_requests::router())
 }
 
 /// Every route of the app, each part with its body limit: the API's, and the agent

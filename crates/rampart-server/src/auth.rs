@@ -76,6 +76,12 @@ permissions! {
     UsersUpdate = Users Update;
     UsersDelete = Users Delete;
     SystemRead = System Read;
+    NotificationsRead = Notifications Read;
+    NotificationsCreate = Notifications Create;
+    NotificationsUpdate = Notifications Update;
+    NotificationsDelete = Notifications Delete;
+    ChangeRequestsRead = ChangeRequests Read;
+    ChangeRequestsUpdate = ChangeRequests Update;
 }
 
 /// How the caller authenticated.

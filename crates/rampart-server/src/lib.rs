@@ -18,6 +18,7 @@ mod error;
 pub mod findings_engine;
 pub mod listener;
 mod metrics;
+pub mod notifier;
 pub mod pki;
 pub mod secrets;
 
@@ -58,6 +59,12 @@ pub struct ServerConfig {
     /// automatic renewal does not exist yet; revocation is instant regardless (it is
     /// checked on every request).
     pub agent_cert_lifetime: Duration,
+    /// Seals notification channel secrets at rest (the same key as the CA's). `None`
+    /// only in tests of the API alone: creating a channel with a secret then answers
+    /// 503.
+    pub master_key: Option<rampart_pki::MasterKey>,
+    /// The notification dispatcher's settings (retry policy, poll interval, lease).
+    pub notifications: notifier::NotifyConfig,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +78,8 @@ impl Default for ServerConfig {
             max_checkin_bytes: rampart_proto::MAX_CHECKIN_BYTES,
             checkin_interval: Duration::from_secs(60),
             agent_cert_lifetime: Duration::from_secs(5 * 365 * 86_400),
+            master_key: None,
+            notifications: notifier::NotifyConfig::default(),
         }
     }
 }

@@ -241,6 +241,27 @@ fn change_request(row: &impl RowExt) -> Result<ChangeRequest> {
 }
 
 impl Store {
+    /// The open critical findings as (host id, advisory, package), of one host or of
+    /// every host: the notifier compares them before and after a recomputation to find
+    /// the ones that are new.
+    pub async fn critical_finding_keys(
+        &self,
+        host_id: Option<&str>,
+    ) -> Result<std::collections::HashSet<(String, String, String)>> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT DISTINCT host_id, advisory_id, package FROM findings
+                  WHERE severity_rank = 4 AND ($1 IS NULL OR host_id = $1)",
+            )
+            .bind(host_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.text("host_id")?, r.text("advisory_id")?, r.text("package")?)))
+                .collect()
+        })
+    }
+
     /// Creates a channel; [`Error::Conflict`] when the name is taken, [`Error::NotFound`]
     /// when the project does not exist.
     pub async fn create_channel(

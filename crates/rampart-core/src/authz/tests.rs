@@ -44,6 +44,10 @@ fn operator_runs_the_estate_but_not_users_or_tokens() {
     assert!(!allowed(&op, Resource::ApiTokens, Action::Delete));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Create));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Delete));
+    assert!(allowed(&op, Resource::ChangeRequests, Action::Update));
+    assert!(allowed(&op, Resource::Notifications, Action::Read));
+    assert!(!allowed(&op, Resource::Notifications, Action::Create));
+    assert!(!allowed(&op, Resource::Notifications, Action::Update));
     assert!(!allowed(&op, Resource::System, Action::Update));
 }
 
