@@ -96,14 +96,22 @@ impl From<NotifyError> for ApiError {
 
 /// Seals a channel secret for the store (base64 of the seal envelope).
 pub fn seal_secret(state: &AppState, secret: &str) -> Result<String, NotifyError> {
-    let key = state.config().master_key.as_ref().ok_or(NotifyError::NoMasterKey)?;
+    let key = state
+        .config()
+        .master_key
+        .as_ref()
+        .ok_or(NotifyError::NoMasterKey)?;
     let sealed = rampart_pki::seal(key, SECRET_PURPOSE, secret.as_bytes())
         .map_err(|_| NotifyError::Secret)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
 }
 
 fn open_secret(state: &AppState, sealed: &str) -> Result<String, NotifyError> {
-    let key = state.config().master_key.as_ref().ok_or(NotifyError::NoMasterKey)?;
+    let key = state
+        .config()
+        .master_key
+        .as_ref()
+        .ok_or(NotifyError::NoMasterKey)?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(sealed)
         .map_err(|_| NotifyError::Secret)?;
@@ -128,7 +136,11 @@ impl ChannelConfig {
             KIND_WEBHOOK => ChannelConfig::Webhook(
                 serde_json::from_value(config.clone()).map_err(|e| format!("config: {e}"))?,
             ),
-            other => return Err(format!("unknown channel kind {other:?} (expected email or webhook)")),
+            other => {
+                return Err(format!(
+                    "unknown channel kind {other:?} (expected email or webhook)"
+                ));
+            }
         };
         match &parsed {
             ChannelConfig::Email(c) => c.validate(),
@@ -161,8 +173,7 @@ fn takes(channel: &NotificationChannel, event: &Event) -> bool {
     }
     let kind = event.kind();
     channel.events.iter().any(|k| k == kind.as_str())
-        || (kind.is_change_request()
-            && ChannelConfig::of(channel).is_ok_and(|c| c.is_ticketing()))
+        || (kind.is_change_request() && ChannelConfig::of(channel).is_ok_and(|c| c.is_ticketing()))
 }
 
 /// Writes one outbox row per channel that takes `event`; returns them. Mail deliveries
@@ -227,7 +238,9 @@ pub async fn test_channel(
     let delivery = written
         .into_iter()
         .next()
-        .ok_or(rampart_store::Error::NotFound { entity: "test delivery" })?;
+        .ok_or(rampart_store::Error::NotFound {
+            entity: "test delivery",
+        })?;
     dispatch_due(state).await?;
     Ok(state.store().get_delivery(&delivery.id).await?)
 }
@@ -301,10 +314,8 @@ pub async fn after_findings(
     let mut events = 0;
     for (host_id, keys) in new_by_host {
         let host = store.get_host(host_id).await?;
-        let wanted: HashSet<(&str, &str)> = keys
-            .iter()
-            .map(|k| (k.1.as_str(), k.2.as_str()))
-            .collect();
+        let wanted: HashSet<(&str, &str)> =
+            keys.iter().map(|k| (k.1.as_str(), k.2.as_str())).collect();
         let mut seen = HashSet::new();
         let findings: Vec<CriticalFinding> = store
             .host_findings(host_id)
@@ -426,11 +437,9 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
         .transpose()
         .map_err(|e| config_failure(e.to_string()))?;
     match config {
-        ChannelConfig::Email(mail) => {
-            rampart_notify::email::send(&mail, secret.as_deref(), &event)
-                .await
-                .map_err(|e| e.failure())
-        }
+        ChannelConfig::Email(mail) => rampart_notify::email::send(&mail, secret.as_deref(), &event)
+            .await
+            .map_err(|e| e.failure()),
         ChannelConfig::Webhook(hook) => {
             let body = event.wire_body();
             let response = rampart_notify::webhook::send(
@@ -448,8 +457,10 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
             .await
             .map_err(|e| e.failure())?;
             if hook.ticketing
-                && let (Some(reference), Payload::ChangeRequestOpened(cr) | Payload::ChangeRequestUpdated(cr)) =
-                    (response.external_ref(), &event.payload)
+                && let (
+                    Some(reference),
+                    Payload::ChangeRequestOpened(cr) | Payload::ChangeRequestUpdated(cr),
+                ) = (response.external_ref(), &event.payload)
                 && let Err(e) = state
                     .store()
                     .set_change_request_external_ref(&cr.change_request_id, &reference, state.now())
@@ -502,7 +513,12 @@ mod tests {
         }
     }
 
-    fn channel(events: &[&str], project: Option<&str>, enabled: bool, config: &str) -> NotificationChannel {
+    fn channel(
+        events: &[&str],
+        project: Option<&str>,
+        enabled: bool,
+        config: &str,
+    ) -> NotificationChannel {
         NotificationChannel {
             id: "c".into(),
             name: "c".into(),
@@ -531,10 +547,19 @@ mod tests {
             0,
         );
         assert!(takes(&channel(&["host.stale"], None, true, hook), &stale));
-        assert!(takes(&channel(&["host.stale"], Some("p1"), true, hook), &stale));
-        assert!(!takes(&channel(&["host.stale"], Some("p2"), true, hook), &stale));
+        assert!(takes(
+            &channel(&["host.stale"], Some("p1"), true, hook),
+            &stale
+        ));
+        assert!(!takes(
+            &channel(&["host.stale"], Some("p2"), true, hook),
+            &stale
+        ));
         assert!(!takes(&channel(&["host.stale"], None, false, hook), &stale));
-        assert!(!takes(&channel(&["report.ready"], None, true, hook), &stale));
+        assert!(!takes(
+            &channel(&["report.ready"], None, true, hook),
+            &stale
+        ));
         let cr = Event::new(
             Payload::ChangeRequestOpened(event::ChangeRequest {
                 change_request_id: "cr".into(),
@@ -549,6 +574,9 @@ mod tests {
         );
         assert!(takes(&channel(&[], None, true, ticketing), &cr));
         assert!(!takes(&channel(&[], None, true, hook), &cr));
-        assert!(takes(&channel(&["change_request.opened"], None, true, hook), &cr));
+        assert!(takes(
+            &channel(&["change_request.opened"], None, true, hook),
+            &cr
+        ));
     }
 }

@@ -7,7 +7,9 @@ use std::str::FromStr as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rampart_notify::EventKind;
-use rampart_store::{ChannelUpdate, Delivery, DeliveryFilter, DeliveryStatus, NewChannel, NotificationChannel};
+use rampart_store::{
+    ChannelUpdate, Delivery, DeliveryFilter, DeliveryStatus, NewChannel, NotificationChannel,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -111,7 +113,9 @@ fn yes() -> bool {
 }
 
 /// `null` (clear) is not the same as absent (keep).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -171,9 +175,8 @@ async fn create_channel(
     check_name("channel name", &req.name)?;
     check_events(&req.events)?;
     ChannelConfig::parse(&req.kind, &req.config).map_err(ApiError::bad_request)?;
-    let generated = (req.secret.is_none() && req.kind == KIND_WEBHOOK).then(|| {
-        format!("{WEBHOOK_SECRET_PREFIX}{}", crate::secrets::random_secret())
-    });
+    let generated = (req.secret.is_none() && req.kind == KIND_WEBHOOK)
+        .then(|| format!("{WEBHOOK_SECRET_PREFIX}{}", crate::secrets::random_secret()));
     let secret = req.secret.as_deref().or(generated.as_deref());
     let sealed = secret
         .map(|s| notifier::seal_secret(&state, s))
@@ -387,7 +390,12 @@ async fn get_delivery(
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeliveryView>> {
     let d = state.store().get_delivery(&id).await?;
-    let name = state.store().get_channel(&d.channel_id).await.ok().map(|c| c.name);
+    let name = state
+        .store()
+        .get_channel(&d.channel_id)
+        .await
+        .ok()
+        .map(|c| c.name);
     Ok(Json(DeliveryView::new(d, name)))
 }
 
@@ -409,6 +417,11 @@ async fn retry_delivery(
         other => other?,
     };
     tracing::info!(by = %auth.user.name, delivery = %d.id, "notification retry requested");
-    let name = state.store().get_channel(&d.channel_id).await.ok().map(|c| c.name);
+    let name = state
+        .store()
+        .get_channel(&d.channel_id)
+        .await
+        .ok()
+        .map(|c| c.name);
     Ok(Json(DeliveryView::new(d, name)))
 }
