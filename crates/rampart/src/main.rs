@@ -49,6 +49,11 @@ enum Command {
     EnrollToken(Remote<commands::remote::EnrollTokenCommand>),
     /// Advisory feeds on the server.
     Feeds(Remote<commands::remote::FeedsCommand>),
+    /// Notification channels (mail, webhooks) and their deliveries.
+    Notifications(Remote<commands::notifications::NotificationsCommand>),
+    /// Change requests opened for security updates pending beyond the standard.
+    #[command(name = "change-requests")]
+    ChangeRequests(Remote<commands::notifications::ChangeRequestsCommand>),
 }
 
 /// A command group that talks to a server: its subcommands plus the connection and
@@ -86,6 +91,12 @@ fn main() -> ExitCode {
         Command::Tokens(r) => commands::remote::tokens(r.command, &r.connect, r.output),
         Command::EnrollToken(r) => commands::remote::enroll_token(r.command, &r.connect, r.output),
         Command::Feeds(r) => commands::remote::feeds(r.command, &r.connect, r.output),
+        Command::Notifications(r) => {
+            commands::notifications::notifications(r.command, &r.connect, r.output)
+        }
+        Command::ChangeRequests(r) => {
+            commands::notifications::change_requests(r.command, &r.connect, r.output)
+        }
         Command::Server(args) => commands::server::run(args),
         Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),

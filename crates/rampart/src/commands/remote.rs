@@ -106,14 +106,22 @@ pub(crate) fn hostname_opt() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn print_items(v: &Value, columns: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn print_items(
+    v: &Value,
+    columns: &[Column],
+    out: OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     write_items(v, columns, out.format(), &mut stdout)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_object(v: &Value, fields: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn print_object(
+    v: &Value,
+    fields: &[Column],
+    out: OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     write_object(v, fields, out.format(), &mut stdout)?;
     stdout.flush()?;
@@ -672,7 +680,7 @@ pub(crate) fn feeds(
 }
 
 /// Percent-encodes a path segment (ids are plain, but names given by people may not be).
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
