@@ -1,3 +1,4 @@
 //! Integration tests of rampart-notify against real peers.
 
 mod smtp;
+pub(crate) mod smtp_server;

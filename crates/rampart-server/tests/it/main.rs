@@ -9,4 +9,7 @@ mod errors;
 mod estate;
 mod notifications;
 mod router_walk;
+// The real SMTP server (aiosmtpd) the notify crate's tests start: one file, shared.
+#[path = "../../../rampart-notify/tests/it/smtp_server.rs"]
+mod smtp_server;
 mod support;

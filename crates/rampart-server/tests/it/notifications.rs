@@ -523,6 +523,82 @@ async fn the_dispatcher_task_delivers_and_stops_on_shutdown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_mailed_with_its_attachments_through_the_outbox() {
+    each_backend(|store| async move {
+        let Some(smtp) = crate::smtp_server::start_smtp() else {
+            return;
+        };
+        let t = app(store).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        let created = t
+            .call(
+                Method::POST,
+                "/api/v1/notification-channels",
+                &admin,
+                Some(json!({
+                    "name": "security-team", "kind": "email",
+                    "config": serde_json::to_value(smtp.config()).unwrap(),
+                    "secret": crate::smtp_server::PASSWORD,
+                    "events": ["report.ready"],
+                })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let stored = t
+            .store
+            .get_channel(created.body["id"].as_str().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !stored
+                .secret
+                .unwrap()
+                .contains(crate::smtp_server::PASSWORD),
+            "the SMTP password is sealed at rest"
+        );
+
+        let pdf: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let mut event = Event::new(
+            Payload::ReportReady(rampart_notify::event::ReportReady {
+                report: "compliance".into(),
+                title: "Weekly compliance".into(),
+                project_id: None,
+                summary: "Hosts: 40\nNon-compliant: 2\n".into(),
+                url: None,
+            }),
+            vec![],
+            t.now(),
+        );
+        event.attachments.push(rampart_notify::Attachment {
+            filename: "compliance.pdf".into(),
+            content_type: "application/pdf".into(),
+            content: pdf.clone(),
+        });
+        notifier::emit(&t.store, &event, t.now()).await.unwrap();
+        assert_eq!(notifier::dispatch_due(&t.state).await.unwrap(), 1);
+        let delivered = t
+            .get("/api/v1/notification-deliveries?status=delivered", &admin)
+            .await;
+        assert_eq!(delivered.body["total"], 1, "{}", delivered.text);
+
+        let m = smtp.message(1);
+        assert_eq!(m["tls"], true);
+        assert_eq!(m["auth_user"], crate::smtp_server::USER);
+        assert_eq!(
+            m["rcpt_tos"],
+            json!(["sec@example.test", "ops@example.test"])
+        );
+        assert_eq!(m["subject"], "[Rampart] Report ready: Weekly compliance");
+        assert!(m["text"].as_str().unwrap().contains("Non-compliant: 2"));
+        let att = &m["attachments"][0];
+        assert_eq!(att["filename"], "compliance.pdf");
+        assert_eq!(std::fs::read(att["path"].as_str().unwrap()).unwrap(), pdf);
+        assert_eq!(smtp.count(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_api_validates_and_never_returns_secrets() {
     each_backend(|store| async move {
         let t = app(store.clone()).await;
