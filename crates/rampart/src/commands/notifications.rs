@@ -30,7 +30,7 @@ pub(crate) enum ChannelsCommand {
     #[command(
         after_help = "Examples:\n  rampart notifications channels add siem --kind webhook --url https://siem.example/hooks/rampart --event finding.critical --event host.stale\n  rampart notifications channels add jira --kind webhook --url https://tickets.example/rampart --ticketing\n  rampart notifications channels add security --kind email --smtp-host smtp.example.com --username rampart --password-file pw.txt --from rampart@example.com --to sec@example.com --event report.ready\n\nEvents: finding.critical, host.non_compliant, host.stale, exception.expiring, report.ready, change_request.opened, change_request.updated."
     )]
-    Add(AddChannel),
+    Add(Box<AddChannel>),
     /// Delete a channel and its deliveries.
     Rm { id: String },
     /// Send a test event to a channel now and show how it went.
@@ -240,7 +240,7 @@ pub(crate) fn notifications(
             out,
         ),
         NotificationsCommand::Channels(ChannelsCommand::Add(args)) => {
-            let body = channel_body(args)?;
+            let body = channel_body(*args)?;
             let created = client.send("POST", "/api/v1/notification-channels", Some(&body))?;
             if let Some(secret) = created["generated_secret"].as_str() {
                 eprintln!(
