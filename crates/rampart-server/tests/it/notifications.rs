@@ -434,7 +434,7 @@ async fn new_critical_findings_are_emitted_once_per_host() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let host = enrol(&t.store, "web-1", t.now()).await;
+        let host = enrol(&t.store, "web-1", &[], t.now()).await;
 
         // A high and a critical finding appear: one event naming the critical one.
         let before = t.store.critical_finding_keys(Some(&host)).await.unwrap();
@@ -479,6 +479,146 @@ async fn new_critical_findings_are_emitted_once_per_host() {
         assert_eq!(body["data"]["hostname"], "web-1");
         assert_eq!(body["data"]["findings"].as_array().unwrap().len(), 1);
         assert_eq!(body["data"]["findings"][0]["advisory"], "DSA-2");
+    })
+    .await;
+}
+
+/// One OSV record for `package` on Debian 12, fixed just above what the host runs.
+fn write_advisory(dir: &std::path::Path, id: &str, package: &str, critical: bool) {
+    let severity = if critical {
+        json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}])
+    } else {
+        json!([{"type": "Ubuntu", "score": "high"}])
+    };
+    let record = json!({
+        "id": id, "modified": "2026-01-01T00:00:00Z", "severity": severity,
+        "affected": [{
+            "package": {"ecosystem": "Debian:12", "name": package},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "9.0-1"}]}],
+        }],
+    });
+    std::fs::write(dir.join(format!("{id}.json")), record.to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_findings_engine_emits_new_critical_findings_after_check_ins_and_imports() {
+    each_backend(|store| async move {
+        let t = app(store).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        let hook = receiver(&[]).await;
+        let project = t
+            .call(
+                Method::POST,
+                "/api/v1/projects",
+                &admin,
+                Some(json!({"name": "web", "selector": {"env": "prod"}})),
+            )
+            .await;
+        let project_id = project.body["id"].as_str().unwrap().to_owned();
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/notification-channels",
+                &admin,
+                Some(
+                    json!({"name": "crit", "kind": "webhook", "config": {"url": hook.url},
+                            "events": ["finding.critical"], "project_id": project_id}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+        // A Debian 12 host in the project with two packages, checked in.
+        let host = enrol(&t.store, "web-1", &[("env", "prod")], t.now()).await;
+        let package = |name: &str| rampart_core::package::Package {
+            name: name.into(),
+            version: "1.0-1".into(),
+            arch: Some("amd64".into()),
+            source_name: None,
+            source_version: None,
+            format: rampart_core::package::PackageFormat::Deb,
+        };
+        let inventory = rampart_proto::Inventory {
+            protocol: rampart_proto::PROTOCOL_VERSION,
+            observed_at: 0,
+            uptime_secs: None,
+            state: rampart_proto::HostState {
+                host: rampart_proto::HostFacts {
+                    hostname: "web-1".into(),
+                    os: rampart_proto::OsFacts {
+                        id: "debian".into(),
+                        version_id: "12".into(),
+                        pretty_name: None,
+                        ecosystem: Some("Debian:12".into()),
+                    },
+                    ..rampart_proto::HostFacts::default()
+                },
+                packages: vec![package("libfoo"), package("libbar"), package("libbaz")],
+                ..rampart_proto::HostState::default()
+            },
+        };
+        let outcome = t
+            .store
+            .record_inventory(&host, &inventory, t.now())
+            .await
+            .unwrap();
+
+        // A feed with one critical and one high advisory: one event, the critical one,
+        // sent to the channel of the host's project.
+        let feed = tempfile::tempdir().unwrap();
+        write_advisory(feed.path(), "CRIT-1", "libfoo", true);
+        write_advisory(feed.path(), "HIGH-1", "libbar", false);
+        let src = feed.path().to_str().unwrap().to_owned();
+        let import = async || {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/feeds/import",
+                    &admin,
+                    Some(json!({"source": src})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        };
+        import().await;
+        t.state
+            .engine()
+            .after_inventory(&host, outcome, t.now())
+            .await
+            .unwrap();
+        notifier::dispatch_due(&t.state).await.unwrap();
+        let got = hook.requests();
+        assert_eq!(got.len(), 1, "one event for one new critical finding");
+        let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+        assert_eq!(body["kind"], "finding.critical");
+        assert_eq!(body["projects"], json!([project_id]));
+        assert_eq!(body["data"]["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(body["data"]["findings"][0]["advisory"], "CRIT-1");
+        assert_eq!(body["data"]["findings"][0]["package"], "libfoo");
+
+        // A second critical advisory: only it is new. Recomputing the host again
+        // afterwards (a check-in) finds nothing new.
+        write_advisory(feed.path(), "CRIT-2", "libbaz", true);
+        t.advance(1_000);
+        import().await;
+        t.state
+            .engine()
+            .recompute_host(&host, t.now())
+            .await
+            .unwrap();
+        notifier::dispatch_due(&t.state).await.unwrap();
+        let got = hook.requests();
+        assert_eq!(
+            got.len(),
+            2,
+            "{:?}",
+            got.iter()
+                .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+                .collect::<Vec<_>>()
+        );
+        let body: Value = serde_json::from_slice(&got[1].body).unwrap();
+        assert_eq!(body["data"]["findings"].as_array().unwrap().len(), 1);
+        assert_eq!(body["data"]["findings"][0]["advisory"], "CRIT-2");
     })
     .await;
 }
@@ -666,14 +806,23 @@ async fn channel_api_validates_and_never_returns_secrets() {
 }
 
 /// Enrols a host directly in the store; returns its id.
-async fn enrol(store: &rampart_store::Store, hostname: &str, now: i64) -> String {
+async fn enrol(
+    store: &rampart_store::Store,
+    hostname: &str,
+    labels: &[(&str, &str)],
+    now: i64,
+) -> String {
+    let labels: rampart_store::Labels = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let agent_id = rampart_store::new_id(now);
     store
         .enrol_host(
             rampart_store::NewHost {
                 hostname,
                 machine_id: None,
-                labels: &rampart_store::Labels::new(),
+                labels: &labels,
             },
             rampart_store::NewAgent {
                 id: &agent_id,
