@@ -218,8 +218,9 @@ async fn enqueue(
     Ok(written)
 }
 
-/// Sends a `test` event to one channel (whatever it subscribed to, enabled or not) and
-/// runs one dispatch round, so the answer shows the attempt's outcome.
+/// Sends a `test` event to one channel (whatever it subscribed to, enabled or not) at
+/// once, so the answer shows the attempt's outcome (a failure is then retried like any
+/// other delivery).
 pub async fn test_channel(
     state: &AppState,
     channel: &NotificationChannel,
@@ -241,7 +242,14 @@ pub async fn test_channel(
         .ok_or(rampart_store::Error::NotFound {
             entity: "test delivery",
         })?;
-    dispatch_due(state).await?;
+    let lease = i64::try_from(state.config().notifications.lease.as_millis()).unwrap_or(i64::MAX);
+    if let Some(claim) = state
+        .store()
+        .claim_delivery(&delivery.id, state.now(), lease)
+        .await?
+    {
+        deliver(state, claim).await?;
+    }
     Ok(state.store().get_delivery(&delivery.id).await?)
 }
 

@@ -456,6 +456,41 @@ impl Store {
             .collect())
     }
 
+    /// Claims one due pending delivery by id (an operator's "test this channel" sends
+    /// its own delivery at once, not whatever else is due). `None` when it is not
+    /// pending and due, e.g. a dispatcher claimed it first.
+    pub async fn claim_delivery(
+        &self,
+        id: &str,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<Option<ClaimedDelivery>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE notification_deliveries
+                SET claim_token = $2, attempts = attempts + 1, next_attempt_at = $3,
+                    updated_at = $4
+              WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $4
+              RETURNING {DELIVERY_COLUMNS}"
+        ));
+        let token = new_id(now);
+        with_pool!(self, pool => {
+            let row = sqlx::query(sql)
+                .bind(id)
+                .bind(&token)
+                .bind(now.saturating_add(lease_ms))
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|row| {
+                Ok(ClaimedDelivery {
+                    delivery: delivery(&row)?,
+                    claim_token: token.clone(),
+                })
+            })
+            .transpose()
+        })
+    }
+
     /// Records a successful attempt. `false` when the claim is no longer ours (the
     /// lease expired and another dispatcher took the row, or an operator retried it).
     pub async fn delivery_succeeded(

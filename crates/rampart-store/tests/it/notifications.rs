@@ -253,6 +253,44 @@ pub(crate) async fn outbox_claims_retries_and_leases(ctx: Ctx) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].event_id, "e2");
 
+    // One row by id: only when pending and due, and only once.
+    let by_id = s
+        .enqueue_deliveries(
+            &[NewDelivery {
+                channel_id: &b,
+                event_id: "e-test",
+                event_kind: "test",
+                payload: "{}",
+            }],
+            T0 + 5,
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(
+        s.claim_delivery(&by_id.id, T0, LEASE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let one = s
+        .claim_delivery(&by_id.id, T0 + 5, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.delivery.attempts, 1);
+    assert!(
+        s.claim_delivery(&by_id.id, T0 + 5, LEASE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.delivery_succeeded(&one.delivery.id, &one.claim_token, T0 + 6)
+            .await
+            .unwrap()
+    );
+
     // Nothing is due before its time.
     assert!(
         s.claim_due_deliveries(T0 - 1, LEASE, 10)
@@ -354,7 +392,7 @@ pub(crate) async fn outbox_claims_retries_and_leases(ctx: Ctx) {
         }
     };
     assert_eq!(by_status(DeliveryStatus::Failed).await.total, 1);
-    assert_eq!(by_status(DeliveryStatus::Delivered).await.total, 1);
+    assert_eq!(by_status(DeliveryStatus::Delivered).await.total, 2);
     assert_eq!(by_status(DeliveryStatus::Pending).await.total, 1);
     let for_b = s
         .list_deliveries(
@@ -366,7 +404,7 @@ pub(crate) async fn outbox_claims_retries_and_leases(ctx: Ctx) {
         )
         .await
         .unwrap();
-    assert_eq!(for_b.total, 1);
+    assert_eq!(for_b.total, 2);
     let page = s
         .list_deliveries(
             &DeliveryFilter::default(),
@@ -377,7 +415,7 @@ pub(crate) async fn outbox_claims_retries_and_leases(ctx: Ctx) {
         )
         .await
         .unwrap();
-    assert_eq!((page.items.len(), page.total), (2, 3));
+    assert_eq!((page.items.len(), page.total), (2, 4));
 
     // A manual retry makes a failed delivery due now; a delivered one refuses.
     let retried = s.retry_delivery(&d1.delivery.id, T0 + 6_000).await.unwrap();
