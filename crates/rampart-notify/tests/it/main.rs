@@ -2,3 +2,4 @@
 
 mod smtp;
 pub(crate) mod smtp_server;
+mod webhook_tls;
