@@ -44,7 +44,7 @@ pub use advisories::{FeedImport, FeedStatus};
 pub use error::{Error, Result};
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
-pub use inventories::{InventoryOutcome, InventoryRecord};
+pub use inventories::{InventoryOutcome, InventoryRecord, UpdateCounts};
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
