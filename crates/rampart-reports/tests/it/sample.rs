@@ -49,7 +49,11 @@ pub(crate) fn hostname(i: usize) -> String {
     format!(
         "{}-{i:05}.{}.eu-west-1.example.com",
         ROLES[i % ROLES.len()],
-        if i % 3 == 0 { "staging" } else { "prod" }
+        if i.is_multiple_of(3) {
+            "staging"
+        } else {
+            "prod"
+        }
     )
 }
 
@@ -168,6 +172,6 @@ pub(crate) fn findings(hosts: usize, per_host: usize) -> FindingsReport {
             });
         }
     }
-    rows.sort_by(|a, b| b.severity.cmp(&a.severity));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.severity));
     FindingsReport::new(Scope::Estate, None, GENERATED_AT, rows)
 }
