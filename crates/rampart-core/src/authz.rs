@@ -35,6 +35,8 @@ pub enum Resource {
     System,
     /// The agent check-in channel; only agents act on it.
     AgentChannel,
+    /// Compliance and findings reports (downloads of what the other resources show).
+    Reports,
 }
 
 impl Resource {
@@ -52,10 +54,11 @@ impl Resource {
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
+            Resource::Reports => "reports",
         }
     }
 
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 12] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -67,6 +70,7 @@ impl Resource {
         Resource::Users,
         Resource::System,
         Resource::AgentChannel,
+        Resource::Reports,
     ];
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod feeds;
 mod findings;
 mod hosts;
 mod projects;
+mod reports;
 mod session;
 mod system;
 mod users;
@@ -66,6 +67,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/users", users::router())
         .nest("/api/v1/enrollment-tokens", enrollment_tokens::router())
         .nest("/api/v1/feeds", feeds::router())
+        .nest("/api/v1/reports", reports::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
 }

@@ -76,6 +76,7 @@ permissions! {
     UsersUpdate = Users Update;
     UsersDelete = Users Delete;
     SystemRead = System Read;
+    ReportsRead = Reports Read;
 }
 
 /// How the caller authenticated.

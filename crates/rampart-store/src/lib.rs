@@ -44,7 +44,9 @@ pub use advisories::{FeedImport, FeedStatus};
 pub use error::{Error, Result};
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
-pub use inventories::{HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification};
+pub use inventories::{
+    HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
+};
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};

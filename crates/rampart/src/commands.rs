@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod remote;
+pub(crate) mod reports;
 pub(crate) mod scan;
 pub(crate) mod server;
 pub(crate) mod up;

@@ -50,6 +50,8 @@ enum Command {
     EnrollToken(Remote<commands::remote::EnrollTokenCommand>),
     /// Advisory feeds on the server.
     Feeds(Remote<commands::remote::FeedsCommand>),
+    /// Download compliance and findings reports (CSV, JSON, PDF).
+    Reports(commands::reports::Args),
 }
 
 /// A command group that talks to a server: its subcommands plus the connection and
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Tokens(r) => commands::remote::tokens(r.command, &r.connect, r.output),
         Command::EnrollToken(r) => commands::remote::enroll_token(r.command, &r.connect, r.output),
         Command::Feeds(r) => commands::remote::feeds(r.command, &r.connect, r.output),
+        Command::Reports(args) => commands::reports::run(args),
         Command::Server(args) => commands::server::run(args),
         Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),

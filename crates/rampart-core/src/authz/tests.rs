@@ -112,3 +112,16 @@ fn denials_say_who_what_and_with_which_roles() {
     assert_eq!("operator".parse::<Role>(), Ok(Role::Operator));
     assert!("root".parse::<Role>().unwrap_err().contains("unknown role"));
 }
+
+#[test]
+fn every_role_reads_reports_and_only_admins_do_more() {
+    for role in Role::ALL {
+        let p = person(&[role]);
+        assert!(allowed(&p, Resource::Reports, Action::Read), "{role}");
+        assert_eq!(
+            allowed(&p, Resource::Reports, Action::Create),
+            role == Role::Admin,
+            "{role}"
+        );
+    }
+}

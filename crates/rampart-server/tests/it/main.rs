@@ -7,5 +7,6 @@ mod auth;
 mod boundaries;
 mod errors;
 mod estate;
+mod reports;
 mod router_walk;
 mod support;

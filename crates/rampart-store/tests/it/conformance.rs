@@ -53,6 +53,7 @@ conformance!(
     advisories_upsert_and_load,
     unicode_and_huge_strings_round_trip,
     unique_violations_are_conflicts,
+    pending_update_counts_per_host,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -1313,4 +1314,31 @@ async fn unique_violations_are_conflicts(ctx: Ctx) {
         s.create_project(project, T0).await,
         Err(Error::Conflict { entity: "project" })
     ));
+}
+
+async fn pending_update_counts_per_host(ctx: Ctx) {
+    let s = &ctx.store;
+    let a = enrol(s, "a", &labels(&[]), T0).await.host.id;
+    let b = enrol(s, "b", &labels(&[]), T0).await.host.id;
+    let c = enrol(s, "c", &labels(&[]), T0).await.host.id;
+    let mut inv = inventory("a", ("debian", "12"), packages(5));
+    let mut other = inv.state.updates[0].clone();
+    other.category = rampart_proto::UpdateCategory::Other;
+    for name in ["curl", "zlib1g"] {
+        inv.state.updates.push(rampart_proto::PendingUpdate {
+            name: name.into(),
+            ..other.clone()
+        });
+    }
+    s.record_inventory(&a, &inv, T0 + 1).await.unwrap();
+    s.record_inventory(&b, &inventory("b", ("debian", "12"), packages(5)), T0 + 1)
+        .await
+        .unwrap();
+    let counts = s.pending_update_counts_by_host().await.unwrap();
+    let get = |id: &str| counts.get(id).map(|u| (u.total, u.security));
+    assert_eq!(get(&a), Some((3, 1)));
+    assert_eq!(get(&b), Some((1, 1)));
+    assert_eq!(get(&c), None, "no inventory, no entry");
+    s.delete_host(&b).await.unwrap();
+    assert_eq!(s.pending_update_counts_by_host().await.unwrap().len(), 1);
 }
