@@ -35,6 +35,11 @@ pub enum Resource {
     System,
     /// The agent check-in channel; only agents act on it.
     AgentChannel,
+    /// Compliance states, trends, unauthorized software; `Create` runs a scan now.
+    Compliance,
+    /// Risk exceptions: `Create` requests one, `Update` approves, denies or revokes
+    /// (never one's own approval: `exceptions::can_approve`).
+    Exceptions,
 }
 
 impl Resource {
@@ -52,10 +57,12 @@ impl Resource {
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
+            Resource::Compliance => "compliance",
+            Resource::Exceptions => "exceptions",
         }
     }
 
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 13] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -67,6 +74,8 @@ impl Resource {
         Resource::Users,
         Resource::System,
         Resource::AgentChannel,
+        Resource::Compliance,
+        Resource::Exceptions,
     ];
 }
 
@@ -149,6 +158,8 @@ impl Role {
             Rule::on(Feeds, &[Create, Update]),
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
             Rule::on(OwnApiTokens, &[Create, Update, Delete]),
+            Rule::on(Compliance, &[Create]),
+            Rule::on(Exceptions, &[Create, Update]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {
