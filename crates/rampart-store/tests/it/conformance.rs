@@ -34,6 +34,7 @@ macro_rules! conformance {
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     migrations_are_idempotent,
