@@ -76,6 +76,11 @@ permissions! {
     UsersUpdate = Users Update;
     UsersDelete = Users Delete;
     SystemRead = System Read;
+    ComplianceRead = Compliance Read;
+    ComplianceScan = Compliance Create;
+    ExceptionsRead = Exceptions Read;
+    ExceptionsRequest = Exceptions Create;
+    ExceptionsDecide = Exceptions Update;
 }
 
 /// How the caller authenticated.

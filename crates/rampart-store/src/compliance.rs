@@ -488,6 +488,59 @@ impl Store {
         })
     }
 
+    /// Makes snapshots due at `now` so the next [`Store::hosts_due_for_compliance`]
+    /// returns them: one host, the hosts of one project, or (both `None`) every host.
+    /// Called when a standard, policy or exception changes.
+    pub async fn mark_compliance_due(
+        &self,
+        host_id: Option<&str>,
+        project_id: Option<&str>,
+        now: Millis,
+    ) -> Result<u64> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("UPDATE host_compliance SET next_evaluation_at = ");
+            qb.push_bind(now).push(
+                " WHERE EXISTS (SELECT 1 FROM hosts h WHERE h.id = host_compliance.host_id",
+            );
+            if let Some(host) = host_id {
+                qb.push(" AND h.id = ").push_bind(host.to_owned());
+            }
+            if let Some(project) = project_id {
+                qb.push(PROJECT_HOSTS).push_bind(project.to_owned()).push(PROJECT_HOSTS_TAIL);
+            }
+            qb.push(")");
+            Ok(qb.build().execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// The `published` instant of each of these advisories that has a readable one
+    /// (advisories without are absent): when a security update's fix was released.
+    pub async fn advisories_published(&self, ids: &[String]) -> Result<HashMap<String, Millis>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(1000) {
+            with_pool!(self, pool => {
+                let mut qb = QueryBuilder::new("SELECT id, document FROM advisories WHERE id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.clone());
+                }
+                qb.push(")");
+                for row in qb.build().fetch_all(pool).await? {
+                    let doc: rampart_core::advisory::Advisory =
+                        from_json("advisory", &row.text("document")?)?;
+                    if let Some(at) = doc
+                        .published
+                        .as_deref()
+                        .and_then(rampart_core::compliance::parse_rfc3339)
+                    {
+                        out.insert(row.text("id")?, at);
+                    }
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Writes (or overwrites) the trend row of `day` for a project (`None`: the estate).
     pub async fn record_trend(
         &self,

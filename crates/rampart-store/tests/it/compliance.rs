@@ -20,6 +20,7 @@ conformance!(
     exception_life_cycle_and_four_eyes,
     findings_expose_their_covering_exception,
     pending_since_survives_reinventories,
+    advisory_publication_dates,
     snapshots_summary_trend_and_scans,
 );
 
@@ -794,7 +795,60 @@ async fn snapshots_summary_trend_and_scans(ctx: Ctx) {
     assert_eq!(scans.total, 2);
     assert_eq!(scans.items[0].id, estate_run.id);
 
+    // Marking due: one host, a project's hosts, everything.
+    assert_eq!(
+        s.mark_compliance_due(Some(&b.id), None, T0 + 80)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.hosts_due_for_compliance(T0 + 80, 100)
+            .await
+            .unwrap()
+            .contains(&b.id)
+    );
+    assert_eq!(
+        s.mark_compliance_due(None, Some(&web), T0 + 80)
+            .await
+            .unwrap(),
+        1,
+        "a (c has no snapshot)"
+    );
+    assert_eq!(s.mark_compliance_due(None, None, T0 + 80).await.unwrap(), 2);
+
     // Deleting a host drops its snapshot.
     s.delete_host(&b.id).await.unwrap();
     assert_eq!(s.compliance_summary(None).await.unwrap().hosts, 2);
+}
+
+async fn advisory_publication_dates(ctx: Ctx) {
+    let s = &ctx.store;
+    let doc = |id: &str, published: Option<&str>| rampart_core::advisory::Advisory {
+        id: id.into(),
+        published: published.map(str::to_owned),
+        ..Default::default()
+    };
+    s.upsert_advisories(
+        "test",
+        &[
+            doc("DSA-1", Some("2026-01-01T00:00:00Z")),
+            doc("DSA-2", None),
+            doc("DSA-3", Some("not a date")),
+        ],
+        T0,
+    )
+    .await
+    .unwrap();
+    let got = s
+        .advisories_published(&[
+            "DSA-1".into(),
+            "DSA-2".into(),
+            "DSA-3".into(),
+            "DSA-4".into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got["DSA-1"], 1_767_225_600_000);
 }
