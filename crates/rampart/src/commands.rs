@@ -2,6 +2,7 @@
 //! the database location shared by `server`, `up` and `admin`.
 
 pub(crate) mod admin;
+pub(crate) mod compliance;
 pub(crate) mod remote;
 pub(crate) mod scan;
 pub(crate) mod server;
