@@ -432,11 +432,19 @@ impl ComplianceEngine {
             .await?;
         let result = async {
             let hosts = hosts_of(&self.store, project_id).await?;
+            // The estate at once through the findings engine's grouped path (each
+            // distinct package set matched once); a project host by host.
+            let whole_estate = project_id.is_none();
+            if whole_estate {
+                findings.recompute_all(now).await?;
+            }
             let mut transitions = Vec::new();
             let mut non_compliant = 0u64;
             for host_id in &hosts {
                 let evaluated = async {
-                    findings.recompute_host(host_id, now).await?;
+                    if !whole_estate {
+                        findings.recompute_host(host_id, now).await?;
+                    }
                     self.evaluate_host(host_id, now).await
                 };
                 match evaluated.await {
