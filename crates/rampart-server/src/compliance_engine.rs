@@ -29,7 +29,6 @@ use rampart_core::compliance::{
     UnauthorizedFact, evaluate,
 };
 use rampart_core::exceptions::ExceptionScope;
-use rampart_core::version::VersionKind;
 use rampart_proto::UpdateCategory;
 use rampart_store::{
     ExceptionRecord, Host, HostFilter, InventoryOutcome, Millis, NewUnauthorized, Page, ScanRun,
@@ -38,7 +37,7 @@ use rampart_store::{
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::findings_engine::{FindingsEngine, release_of};
+use crate::findings_engine::FindingsEngine;
 
 /// How long before its expiry an approved exception is announced.
 pub const EXCEPTION_EXPIRY_NOTICE: Millis = 7 * DAY;
@@ -261,52 +260,33 @@ impl ComplianceEngine {
         let findings = store.host_findings(&host.id).await?;
         store.sync_pending_since(&host.id, now).await?;
         let since = store.pending_since(&host.id).await?;
+        // The findings engine already classed each update (`update_fixes`: the
+        // findings whose fixed version the candidate reaches); one source of truth.
         let updates = store.host_updates(&host.id).await?;
-        let kind = release_of(host)
-            .map(|r| r.distro.version_kind())
-            .unwrap_or(VersionKind::Deb);
-        // Which findings each update fixes: same binary package, fixed at or before the
-        // candidate.
-        let fixes: Vec<Vec<String>> = updates
-            .iter()
-            .map(|u| {
-                let mut ids: Vec<String> = findings
-                    .iter()
-                    .filter(|f| {
-                        f.finding.package == u.name
-                            && f.finding
-                                .fixed
-                                .as_deref()
-                                .is_some_and(|fixed| kind.compare(fixed, &u.candidate).is_le())
-                    })
-                    .map(|f| f.finding.advisory.clone())
-                    .collect();
-                ids.sort_unstable();
-                ids.dedup();
-                ids
-            })
-            .collect();
-        let all_fixes: Vec<String> = fixes.iter().flatten().cloned().collect();
+        let all_fixes: Vec<String> = updates.iter().flat_map(|u| u.fixes.clone()).collect();
         let published = store.advisories_published(&all_fixes).await?;
         let pending_updates = updates
-            .iter()
-            .zip(fixes)
-            .map(|(u, fixes)| PendingUpdateFact {
-                advisory_published: fixes
+            .into_iter()
+            .map(|u| PendingUpdateFact {
+                advisory_published: u
+                    .fixes
                     .iter()
                     .filter_map(|id| published.get(id))
                     .min()
                     .copied(),
-                name: u.name.clone(),
-                arch: u.arch.clone(),
-                installed: u.installed.clone(),
-                candidate: u.candidate.clone(),
-                reported_security: u.category == UpdateCategory::Security,
-                fixes,
                 first_seen_pending: since
-                    .get(&(u.name.clone(), u.arch.clone().unwrap_or_default()))
+                    .get(&(
+                        u.update.name.clone(),
+                        u.update.arch.clone().unwrap_or_default(),
+                    ))
                     .copied()
                     .unwrap_or(now),
+                reported_security: u.reported_category == UpdateCategory::Security,
+                fixes: u.fixes,
+                name: u.update.name,
+                arch: u.update.arch,
+                installed: u.update.installed,
+                candidate: u.update.candidate,
             })
             .collect();
         let unauthorized = store

@@ -55,7 +55,7 @@ pub use exceptions::{
 };
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
-pub use inventories::{InventoryOutcome, InventoryRecord};
+pub use inventories::{HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification};
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use software_policies::{
     NewUnauthorized, ProjectSoftwarePolicy, UnauthorizedFilter, UnauthorizedPackage,

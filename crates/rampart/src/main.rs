@@ -7,11 +7,12 @@
 
 mod client;
 mod commands;
+mod config;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Loading a feed allocates millions of small strings across threads; mimalloc's
 /// thread-local free lists made `rampart scan` of a 100,000-advisory feed markedly
@@ -91,7 +92,14 @@ enum FindingsCommand {
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match config::with_config_file(Cli::command(), std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("rampart: error: {err:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Vercmp(args) => commands::vercmp::run(args),
         Command::Scan(args) => commands::scan::run(args),

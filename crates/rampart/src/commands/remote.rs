@@ -278,6 +278,7 @@ pub(crate) fn hosts(
                         Column::new("INSTALLED", "/installed"),
                         Column::new("CANDIDATE", "/candidate"),
                         Column::new("CATEGORY", "/category"),
+                        Column::new("SEVERITY", "/severity"),
                         Column::new("ORIGIN", "/origin"),
                     ],
                     out,
