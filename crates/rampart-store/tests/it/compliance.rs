@@ -22,6 +22,7 @@ conformance!(
     pending_since_survives_reinventories,
     advisory_publication_dates,
     snapshots_summary_trend_and_scans,
+    an_underscore_in_an_exception_id_is_literal,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -851,4 +852,50 @@ async fn advisory_publication_dates(ctx: Ctx) {
         .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got["DSA-1"], 1_767_225_600_000);
+}
+
+async fn an_underscore_in_an_exception_id_is_literal(ctx: Ctx) {
+    // `_` is a LIKE wildcard; the alias match must not let "A_1" cover "AX1".
+    let s = &ctx.store;
+    let host = enrol(s, "h1", &labels(&[]), T0).await.host;
+    s.replace_findings(
+        &host.id,
+        &[
+            finding("A_1", "openssl", "3.0", SeverityLevel::Critical),
+            finding("AX1", "curl", "8.0", SeverityLevel::Critical),
+        ],
+        T0,
+    )
+    .await
+    .unwrap();
+    let e = s
+        .request_exception(
+            NewException {
+                advisory: "CVE-A_1",
+                scope: &ExceptionScope::Estate,
+                reason: "r",
+                ticket: None,
+                expires_at: T0 + DAY,
+            },
+            ALICE,
+            T0,
+        )
+        .await
+        .unwrap();
+    s.decide_exception(&e.exception.id, ExceptionDecision::Approve, BOB, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = s
+        .finding_counts(&FindingFilter::default(), T0)
+        .await
+        .unwrap();
+    assert_eq!((counts.excepted, counts.open.critical), (1, 1));
+    let covered = s
+        .list_findings_covered(&FindingFilter::default(), Page::default(), T0)
+        .await
+        .unwrap();
+    for c in &covered.items {
+        assert_eq!(c.exception.is_some(), c.finding.finding.advisory == "A_1");
+    }
 }
