@@ -37,6 +37,11 @@ pub enum Resource {
     AgentChannel,
     /// Compliance and findings reports (downloads of what the other resources show).
     Reports,
+    /// Compliance states, trends, unauthorized software; `Create` runs a scan now.
+    Compliance,
+    /// Risk exceptions: `Create` requests one, `Update` approves, denies or revokes
+    /// (never one's own approval: `exceptions::can_approve`).
+    Exceptions,
 }
 
 impl Resource {
@@ -55,10 +60,12 @@ impl Resource {
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
             Resource::Reports => "reports",
+            Resource::Compliance => "compliance",
+            Resource::Exceptions => "exceptions",
         }
     }
 
-    pub const ALL: [Resource; 12] = [
+    pub const ALL: [Resource; 14] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -71,6 +78,8 @@ impl Resource {
         Resource::System,
         Resource::AgentChannel,
         Resource::Reports,
+        Resource::Compliance,
+        Resource::Exceptions,
     ];
 }
 
@@ -153,6 +162,8 @@ impl Role {
             Rule::on(Feeds, &[Create, Update]),
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
             Rule::on(OwnApiTokens, &[Create, Update, Delete]),
+            Rule::on(Compliance, &[Create]),
+            Rule::on(Exceptions, &[Create, Update]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

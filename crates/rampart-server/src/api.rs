@@ -10,7 +10,9 @@
 mod advisories;
 mod api_tokens;
 mod bootstrap;
+mod compliance;
 mod enrollment_tokens;
+mod exceptions;
 pub(crate) mod feeds;
 mod findings;
 mod hosts;
@@ -70,6 +72,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/reports", reports::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
+        .nest("/api/v1/compliance", compliance::router())
+        .nest("/api/v1/exceptions", exceptions::router())
+        .nest("/api/v1/scans", compliance::scans_router())
+        .merge(compliance::nested_routes())
 }
 
 /// Every route of the app, each part with its body limit: the API's, and the agent

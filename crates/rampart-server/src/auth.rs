@@ -77,6 +77,11 @@ permissions! {
     UsersDelete = Users Delete;
     SystemRead = System Read;
     ReportsRead = Reports Read;
+    ComplianceRead = Compliance Read;
+    ComplianceScan = Compliance Create;
+    ExceptionsRead = Exceptions Read;
+    ExceptionsRequest = Exceptions Create;
+    ExceptionsDecide = Exceptions Update;
 }
 
 /// How the caller authenticated.

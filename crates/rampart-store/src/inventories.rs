@@ -350,7 +350,6 @@ impl Store {
         })
     }
 
-<<<<<<< HEAD
     /// Records which findings each of a host's pending updates fixes, and with it the
     /// effective category: `security` when the package manager reported it so or when
     /// it fixes anything. Updates not named keep their reported class and lose any
@@ -388,7 +387,9 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
-=======
+        })
+    }
+
     /// Pending upgrades of every host that has any, keyed by host id, in one grouped
     /// query: reports need them for the whole estate at once.
     pub async fn pending_update_counts_by_host(&self) -> Result<BTreeMap<String, UpdateCounts>> {
@@ -411,7 +412,6 @@ impl Store {
                     ))
                 })
                 .collect()
->>>>>>> issue4-reports
         })
     }
 

@@ -2,6 +2,7 @@
 //! the database location shared by `server`, `up` and `admin`.
 
 pub(crate) mod admin;
+pub(crate) mod compliance;
 pub(crate) mod remote;
 pub(crate) mod reports;
 pub(crate) mod scan;

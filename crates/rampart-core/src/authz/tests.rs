@@ -45,6 +45,11 @@ fn operator_runs_the_estate_but_not_users_or_tokens() {
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Create));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Delete));
     assert!(!allowed(&op, Resource::System, Action::Update));
+    // Operators request and decide risk exceptions and run scans.
+    assert!(allowed(&op, Resource::Exceptions, Action::Create));
+    assert!(allowed(&op, Resource::Exceptions, Action::Update));
+    assert!(!allowed(&op, Resource::Exceptions, Action::Delete));
+    assert!(allowed(&op, Resource::Compliance, Action::Create));
 }
 
 #[test]

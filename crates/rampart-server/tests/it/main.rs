@@ -5,6 +5,7 @@
 mod agent_channel;
 mod auth;
 mod boundaries;
+mod compliance;
 mod errors;
 mod estate;
 mod reports;

@@ -35,6 +35,7 @@ macro_rules! conformance {
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     migrations_are_idempotent,

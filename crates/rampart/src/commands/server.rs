@@ -278,6 +278,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             args.feed_sync_interval,
         ));
     }
+    // Compliance: time-dependent reasons, scheduled full scans, trend rows.
+    tokio::spawn(rampart_server::compliance_engine::run_scheduler(
+        prepared.state.clone(),
+        Duration::from_secs(60),
+    ));
     prepared.serve(shutdown_signal()).await
 }
 
