@@ -40,6 +40,13 @@ pub enum Resource {
     Notifications,
     /// Change requests opened for overdue updates: operators close them.
     ChangeRequests,
+    /// Compliance and findings reports (downloads of what the other resources show).
+    Reports,
+    /// Compliance states, trends, unauthorized software; `Create` runs a scan now.
+    Compliance,
+    /// Risk exceptions: `Create` requests one, `Update` approves, denies or revokes
+    /// (never one's own approval: `exceptions::can_approve`).
+    Exceptions,
 }
 
 impl Resource {
@@ -57,12 +64,15 @@ impl Resource {
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
+            Resource::Reports => "reports",
+            Resource::Compliance => "compliance",
+            Resource::Exceptions => "exceptions",
             Resource::Notifications => "notifications",
             Resource::ChangeRequests => "change_requests",
         }
     }
 
-    pub const ALL: [Resource; 13] = [
+    pub const ALL: [Resource; 16] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -76,6 +86,9 @@ impl Resource {
         Resource::AgentChannel,
         Resource::Notifications,
         Resource::ChangeRequests,
+        Resource::Reports,
+        Resource::Compliance,
+        Resource::Exceptions,
     ];
 }
 
@@ -159,6 +172,8 @@ impl Role {
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
             Rule::on(OwnApiTokens, &[Create, Update, Delete]),
             Rule::on(ChangeRequests, &[Update]),
+            Rule::on(Compliance, &[Create]),
+            Rule::on(Exceptions, &[Create, Update]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

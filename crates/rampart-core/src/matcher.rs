@@ -11,9 +11,11 @@
 
 mod estate;
 mod index;
+mod updates;
 
 pub use estate::{Estate, EstateStats, HostId, SetId};
 pub use index::{AdvisoryId, AdvisoryIndex, Hit, IndexKey};
+pub use updates::{UpdateFixes, update_fixes};
 
 use std::collections::HashMap;
 use std::fmt;

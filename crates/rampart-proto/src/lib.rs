@@ -150,13 +150,26 @@ pub struct CloudIdentity {
 }
 
 /// Whether an update fixes security problems, by where it comes from: the `-security`
-/// suite for apt, `updateinfo` type security for dnf, category security for zypper,
-/// Alpine's secdb otherwise.
+/// suite for apt, `updateinfo` type security for dnf, category security for zypper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpdateCategory {
     Security,
     Other,
+    /// The package manager keeps no security metadata (apk): the server classes the
+    /// update from its advisories (security when it reaches a finding's fixed version).
+    Unknown,
+}
+
+impl UpdateCategory {
+    /// The lowercase word used on the wire, in the database and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateCategory::Security => "security",
+            UpdateCategory::Other => "other",
+            UpdateCategory::Unknown => "unknown",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

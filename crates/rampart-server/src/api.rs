@@ -11,12 +11,15 @@ mod advisories;
 mod api_tokens;
 mod bootstrap;
 mod change_requests;
+mod compliance;
 mod enrollment_tokens;
+mod exceptions;
 pub(crate) mod feeds;
 mod findings;
 mod hosts;
 mod notifications;
 mod projects;
+mod reports;
 mod session;
 mod system;
 mod users;
@@ -68,6 +71,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/users", users::router())
         .nest("/api/v1/enrollment-tokens", enrollment_tokens::router())
         .nest("/api/v1/feeds", feeds::router())
+        .nest("/api/v1/reports", reports::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
         .nest(
@@ -79,6 +83,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
             notifications::deliveries_router(),
         )
         .nest("/api/v1/change-requests", change_requests::router())
+        .nest("/api/v1/compliance", compliance::router())
+        .nest("/api/v1/exceptions", exceptions::router())
+        .nest("/api/v1/scans", compliance::scans_router())
+        .merge(compliance::nested_routes())
 }
 
 /// Every route of the app, each part with its body limit: the API's, and the agent

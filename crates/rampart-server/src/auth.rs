@@ -82,6 +82,12 @@ permissions! {
     NotificationsDelete = Notifications Delete;
     ChangeRequestsRead = ChangeRequests Read;
     ChangeRequestsUpdate = ChangeRequests Update;
+    ReportsRead = Reports Read;
+    ComplianceRead = Compliance Read;
+    ComplianceScan = Compliance Create;
+    ExceptionsRead = Exceptions Read;
+    ExceptionsRequest = Exceptions Create;
+    ExceptionsDecide = Exceptions Update;
 }
 
 /// How the caller authenticated.

@@ -11,6 +11,10 @@
 //!   grouped by (release, package set) and fed to [`Estate`], which evaluates each
 //!   distinct (release, package) once; every host of a group gets the same findings.
 //!
+//! Both also class the host's pending updates by the findings they fix
+//! ([`rampart_core::matcher::update_fixes`]): apk reports no security metadata, so an
+//! Alpine update is `security` exactly when it reaches a finding's fixed version.
+//!
 //! Recomputations are serialised by one mutex so a host recompute never interleaves
 //! with an estate-wide one and writes stale findings last.
 
@@ -18,8 +22,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use rampart_core::distro::Release;
-use rampart_core::matcher::{AdvisoryIndex, Estate, Finding};
-use rampart_store::{Host, HostFilter, InventoryOutcome, Millis, Page, Store};
+use rampart_core::matcher::{AdvisoryIndex, Estate, Finding, update_fixes};
+use rampart_core::version::VersionKind;
+use rampart_store::{
+    Host, HostFilter, InventoryOutcome, Millis, Page, Store, UpdateClassification,
+};
 
 /// What an estate-wide recompute did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,7 +82,18 @@ impl FindingsEngine {
                 packages_changed: true,
                 ..
             } => self.recompute_host(host_id, now).await.map(|_| ()),
-            _ => Ok(()),
+            // Same packages, so the same findings, but the pending updates were
+            // rewritten and need their classes again.
+            InventoryOutcome::Stored { .. } => {
+                let _guard = self.recompute.lock().await;
+                let host = self.store.get_host(host_id).await?;
+                let findings: Vec<Finding> = (self.store.host_findings(host_id).await?)
+                    .into_iter()
+                    .map(|f| f.finding)
+                    .collect();
+                self.classify_updates(&host, &findings).await
+            }
+            InventoryOutcome::Unchanged => Ok(()),
         }
     }
 
@@ -102,8 +120,37 @@ impl FindingsEngine {
             _ => Vec::new(),
         };
         self.store.replace_findings(host_id, &findings, now).await?;
+        self.classify_updates(&host, &findings).await?;
         notify_new_critical(&self.store, &critical_before, Some(host_id), now).await;
         Ok(findings.len())
+    }
+
+    /// Records which of `findings` each pending update of `host` fixes (see
+    /// [`rampart_core::matcher::update_fixes`]).
+    async fn classify_updates(
+        &self,
+        host: &Host,
+        findings: &[Finding],
+    ) -> Result<(), rampart_store::Error> {
+        let updates = self.store.host_updates(&host.id).await?;
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let kind = release_of(host).map_or(VersionKind::Deb, |r| r.distro.version_kind());
+        let classes: Vec<UpdateClassification> = updates
+            .into_iter()
+            .map(|u| {
+                let fixes = update_fixes(kind, &u.update.name, &u.update.candidate, findings);
+                UpdateClassification {
+                    name: u.update.name,
+                    arch: u.update.arch,
+                    candidate: u.update.candidate,
+                    fixes: fixes.advisories,
+                    severity: fixes.severity,
+                }
+            })
+            .collect();
+        self.store.classify_host_updates(&host.id, &classes).await
     }
 
     /// Recomputes every host's findings (after a feed import).
@@ -150,14 +197,18 @@ impl FindingsEngine {
             package_sets: per_group.len() as u64,
             findings: 0,
         };
+        let by_id: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.id.as_str(), h)).collect();
         for (host_ids, findings) in groups.values().zip(&per_group) {
             for host_id in host_ids {
                 self.store.replace_findings(host_id, findings, now).await?;
+                self.classify_updates(by_id[host_id.as_str()], findings)
+                    .await?;
                 stats.findings += findings.len() as u64;
             }
         }
         for host_id in &unmatched {
             self.store.replace_findings(host_id, &[], now).await?;
+            self.classify_updates(by_id[host_id.as_str()], &[]).await?;
         }
         notify_new_critical(&self.store, &critical_before, None, now).await;
         Ok(stats)

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod agent;
 mod api;
 pub mod auth;
+pub mod compliance_engine;
 mod error;
 pub mod findings_engine;
 pub mod listener;
@@ -34,6 +35,7 @@ use tower_http::request_id::{
 
 pub use api::feeds::{FeedView, ImportResult, import as import_feed};
 pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
+pub use compliance_engine::{ComplianceEngine, ComplianceTransition};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;
 
@@ -135,6 +137,7 @@ pub struct AppState {
 struct Inner {
     store: Store,
     engine: FindingsEngine,
+    compliance: ComplianceEngine,
     config: ServerConfig,
     clock: Clock,
     enrollment: Arc<dyn EnrollmentTokenIssuer>,
@@ -209,8 +212,10 @@ impl AppState {
             .await?
             .is_empty()
             .then(secrets::random_secret);
+        let compliance = ComplianceEngine::new(store.clone());
         let state = AppState {
             inner: Arc::new(Inner {
+                compliance,
                 store,
                 engine,
                 config,
@@ -230,6 +235,11 @@ impl AppState {
 
     pub fn engine(&self) -> &FindingsEngine {
         &self.inner.engine
+    }
+
+    /// Compliance evaluation, scans and the transitions notifications consume.
+    pub fn compliance(&self) -> &ComplianceEngine {
+        &self.inner.compliance
     }
 
     pub fn config(&self) -> &ServerConfig {

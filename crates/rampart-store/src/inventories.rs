@@ -6,7 +6,10 @@
 //! written in one transaction, and a resent inventory (same `content_hash`) writes only the
 //! receive time, so an agent retrying after a crash cannot create duplicates.
 
+use std::collections::BTreeMap;
+
 use rampart_core::package::{Package, PackageFormat};
+use rampart_core::severity::SeverityLevel;
 use rampart_proto::{Inventory, PendingUpdate, UpdateCategory, package_set_hash};
 use sqlx::QueryBuilder;
 
@@ -15,7 +18,7 @@ use crate::{
     to_json, with_pool,
 };
 
-/// Rows per multi-row INSERT: 8 columns × 1000 stays under both engines' bind limits
+/// Rows per multi-row INSERT: 9 columns × 1000 stays under both engines' bind limits
 /// (SQLite 32 766, PostgreSQL 65 535).
 const BATCH_ROWS: usize = 1000;
 
@@ -64,10 +67,54 @@ fn parse_format(s: &str) -> Result<PackageFormat> {
     })
 }
 
-fn category_str(category: UpdateCategory) -> &'static str {
-    match category {
-        UpdateCategory::Security => "security",
-        UpdateCategory::Other => "other",
+fn parse_category(s: &str) -> Result<UpdateCategory> {
+    Ok(match s {
+        "security" => UpdateCategory::Security,
+        "other" => UpdateCategory::Other,
+        "unknown" => UpdateCategory::Unknown,
+        _ => {
+            return Err(Error::Corrupt {
+                what: "update category",
+                source: serde::de::Error::custom(format!("unknown update category {s:?}")),
+            });
+        }
+    })
+}
+
+/// A pending update as stored: what the agent reported plus what the server learnt
+/// from its findings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostUpdate {
+    /// As reported, except `category`, which is the effective class: `Security` when
+    /// the package manager said so or when the update fixes a finding, else `Other`
+    /// (never `Unknown`).
+    pub update: PendingUpdate,
+    /// What the package manager said (`Unknown` on apk).
+    pub reported_category: UpdateCategory,
+    /// Advisories whose fixed version this update reaches, sorted.
+    pub fixes: Vec<String>,
+    /// The worst severity among `fixes`.
+    pub severity: Option<SeverityLevel>,
+}
+
+/// What the findings say about one pending update, for
+/// [`Store::classify_host_updates`]. The (name, arch, candidate) triple identifies the
+/// update, so a classification computed before a newer inventory replaced the list
+/// cannot land on a different update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateClassification {
+    pub name: String,
+    pub arch: Option<String>,
+    pub candidate: String,
+    pub fixes: Vec<String>,
+    pub severity: Option<SeverityLevel>,
+}
+
+/// The class an update gets before the server knows what it fixes.
+fn initial_category(reported: UpdateCategory) -> UpdateCategory {
+    match reported {
+        UpdateCategory::Security => UpdateCategory::Security,
+        UpdateCategory::Other | UpdateCategory::Unknown => UpdateCategory::Other,
     }
 }
 
@@ -82,18 +129,35 @@ fn package(row: &impl RowExt) -> Result<Package> {
     })
 }
 
-fn update(row: &impl RowExt) -> Result<PendingUpdate> {
-    Ok(PendingUpdate {
-        name: row.text("name")?,
-        arch: row.opt_text("arch")?,
-        installed: row.text("installed")?,
-        candidate: row.text("candidate")?,
-        origin: row.text("origin")?,
-        category: match row.text("category")?.as_str() {
-            "security" => UpdateCategory::Security,
-            _ => UpdateCategory::Other,
+fn update(row: &impl RowExt) -> Result<HostUpdate> {
+    let severity = match row.opt_text("severity")? {
+        Some(word) => Some(word.parse::<SeverityLevel>().map_err(|e| Error::Corrupt {
+            what: "update severity",
+            source: serde::de::Error::custom(e),
+        })?),
+        None => None,
+    };
+    Ok(HostUpdate {
+        update: PendingUpdate {
+            name: row.text("name")?,
+            arch: row.opt_text("arch")?,
+            installed: row.text("installed")?,
+            candidate: row.text("candidate")?,
+            origin: row.text("origin")?,
+            category: parse_category(&row.text("category")?)?,
         },
+        reported_category: parse_category(&row.text("reported_category")?)?,
+        fixes: from_json("update fixes", &row.text("fixes")?)?,
+        severity,
     })
+}
+
+/// How many upgrades a host's latest inventory lists as pending, and how many of them
+/// are security fixes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateCounts {
+    pub total: u64,
+    pub security: u64,
 }
 
 impl Store {
@@ -193,7 +257,7 @@ impl Store {
             for (chunk_no, chunk) in state.updates.chunks(BATCH_ROWS).enumerate() {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO pending_updates (host_id, position, name, arch, installed, \
-                     candidate, origin, category) ",
+                     candidate, origin, category, reported_category) ",
                 );
                 qb.push_values(chunk.iter().enumerate(), |mut b, (i, u)| {
                     b.push_bind(host_id.to_owned())
@@ -203,7 +267,8 @@ impl Store {
                         .push_bind(u.installed.clone())
                         .push_bind(u.candidate.clone())
                         .push_bind(u.origin.clone())
-                        .push_bind(category_str(u.category));
+                        .push_bind(initial_category(u.category).as_str())
+                        .push_bind(u.category.as_str());
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -269,17 +334,84 @@ impl Store {
         })
     }
 
-    /// The upgrades pending on a host according to its latest inventory.
-    pub async fn host_updates(&self, host_id: &str) -> Result<Vec<PendingUpdate>> {
+    /// The upgrades pending on a host according to its latest inventory, with what the
+    /// server learnt about them.
+    pub async fn host_updates(&self, host_id: &str) -> Result<Vec<HostUpdate>> {
         with_pool!(self, pool => {
             let rows = sqlx::query(
-                "SELECT name, arch, installed, candidate, origin, category
+                "SELECT name, arch, installed, candidate, origin, category,
+                        reported_category, fixes, severity
                  FROM pending_updates WHERE host_id = $1 ORDER BY position",
             )
             .bind(host_id)
             .fetch_all(pool)
             .await?;
             rows.iter().map(update).collect()
+        })
+    }
+
+    /// Records which findings each of a host's pending updates fixes, and with it the
+    /// effective category: `security` when the package manager reported it so or when
+    /// it fixes anything. Updates not named keep their reported class and lose any
+    /// previous fixes (their findings are gone). One transaction.
+    pub async fn classify_host_updates(
+        &self,
+        host_id: &str,
+        classes: &[UpdateClassification],
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE pending_updates SET fixes = '[]', severity = NULL,
+                        category = CASE WHEN reported_category = 'security'
+                                        THEN 'security' ELSE 'other' END
+                 WHERE host_id = $1",
+            )
+            .bind(host_id)
+            .execute(&mut *tx)
+            .await?;
+            for class in classes.iter().filter(|c| !c.fixes.is_empty()) {
+                sqlx::query(
+                    "UPDATE pending_updates SET fixes = $1, severity = $2, category = 'security'
+                     WHERE host_id = $3 AND name = $4 AND candidate = $5
+                       AND COALESCE(arch, '') = $6",
+                )
+                .bind(to_json(&class.fixes))
+                .bind(class.severity.map(SeverityLevel::as_str))
+                .bind(host_id)
+                .bind(&class.name)
+                .bind(&class.candidate)
+                .bind(class.arch.as_deref().unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Pending upgrades of every host that has any, keyed by host id, in one grouped
+    /// query: reports need them for the whole estate at once.
+    pub async fn pending_update_counts_by_host(&self) -> Result<BTreeMap<String, UpdateCounts>> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT host_id, COUNT(*) AS total,
+                        COUNT(CASE WHEN category = 'security' THEN 1 END) AS security
+                 FROM pending_updates GROUP BY host_id",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok((
+                        row.text("host_id")?,
+                        UpdateCounts {
+                            total: row.int("total")? as u64,
+                            security: row.int("security")? as u64,
+                        },
+                    ))
+                })
+                .collect()
         })
     }
 

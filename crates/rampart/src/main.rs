@@ -7,11 +7,12 @@
 
 mod client;
 mod commands;
+mod config;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Loading a feed allocates millions of small strings across threads; mimalloc's
 /// thread-local free lists made `rampart scan` of a 100,000-advisory feed markedly
@@ -54,6 +55,26 @@ enum Command {
     /// Change requests opened for security updates pending beyond the standard.
     #[command(name = "change-requests")]
     ChangeRequests(Remote<commands::notifications::ChangeRequestsCommand>),
+    /// Download compliance and findings reports (CSV, JSON, PDF).
+    Reports(commands::reports::Args),
+    /// Compliance of the estate and of each project (or, with --hosts, of each host).
+    Compliance(RemoteArgs<commands::compliance::ComplianceArgs>),
+    /// Risk exceptions: request, approve, deny, revoke.
+    Exceptions(Remote<commands::compliance::ExceptionsCommand>),
+    /// Re-match findings and re-evaluate compliance now (estate or --project).
+    #[command(name = "scan-now")]
+    ScanNow(RemoteArgs<commands::compliance::ScanNowArgs>),
+}
+
+/// A single remote command with its own arguments plus the connection and output flags.
+#[derive(clap::Args)]
+struct RemoteArgs<A: clap::Args> {
+    #[command(flatten)]
+    args: A,
+    #[command(flatten)]
+    connect: client::ConnectArgs,
+    #[command(flatten)]
+    output: commands::remote::OutputArgs,
 }
 
 /// A command group that talks to a server: its subcommands plus the connection and
@@ -78,7 +99,14 @@ enum FindingsCommand {
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match config::with_config_file(Cli::command(), std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("rampart: error: {err:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Vercmp(args) => commands::vercmp::run(args),
         Command::Scan(args) => commands::scan::run(args),
@@ -97,6 +125,10 @@ fn main() -> ExitCode {
         Command::ChangeRequests(r) => {
             commands::notifications::change_requests(r.command, &r.connect, r.output)
         }
+        Command::Reports(args) => commands::reports::run(args),
+        Command::Compliance(r) => commands::compliance::compliance(r.args, &r.connect, r.output),
+        Command::Exceptions(r) => commands::compliance::exceptions(r.command, &r.connect, r.output),
+        Command::ScanNow(r) => commands::compliance::scan_now(r.args, &r.connect, r.output),
         Command::Server(args) => commands::server::run(args),
         Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),

@@ -260,7 +260,7 @@ pub fn compute(
                 installed: version.to_owned(),
                 candidate: best.0.clone(),
                 origin: best.2.clone(),
-                category: UpdateCategory::Other,
+                category: UpdateCategory::Unknown,
             });
         }
     }

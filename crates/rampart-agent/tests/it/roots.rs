@@ -369,7 +369,8 @@ fn apk_record(name: &str, version: &str, arch: &str, origin: &str) -> String {
 /// - `busybox` 1.36.1-r29 offered at the same version: no update;
 /// - `zlib` 1.3.1-r0: 9.9-r0 only in a stale index no repository names: no update.
 ///
-/// Every apk update is `Other`: apk keeps no security metadata on the host.
+/// Every apk update's category is `Unknown` (`security: false` here): apk keeps no
+/// security metadata on the host; the server classes them from advisories.
 pub(crate) fn alpine_root(dir: &Path) -> ExpectedFacts {
     let root = dir.join("root");
     let work = dir.join("apkwork");

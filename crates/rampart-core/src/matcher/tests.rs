@@ -490,3 +490,54 @@ fn estate_agrees_with_match_host_and_updates_incrementally() {
         );
     }
 }
+
+fn alpine_finding(id: &str, package: &str, fixed: Option<&str>, level: SeverityLevel) -> Finding {
+    Finding {
+        advisory: id.into(),
+        aliases: vec![],
+        package: package.into(),
+        source: package.into(),
+        installed: "1.2.3-r0".into(),
+        compared_version: "1.2.3-r0".into(),
+        advisory_package: package.into(),
+        fixed: fixed.map(Into::into),
+        severity: Severity {
+            level,
+            cvss: None,
+            vector: None,
+        },
+        ecosystem: "Alpine:v3.20".into(),
+        reason: MatchReason::Listed,
+    }
+}
+
+#[test]
+fn an_update_fixes_the_findings_whose_fix_it_reaches() {
+    let findings = [
+        alpine_finding("CVE-1", "openssl", Some("1.2.4-r0"), SeverityLevel::Medium),
+        alpine_finding(
+            "CVE-2",
+            "openssl",
+            Some("1.2.5-r0"),
+            SeverityLevel::Critical,
+        ),
+        alpine_finding("CVE-3", "openssl", None, SeverityLevel::High),
+        alpine_finding("CVE-4", "zlib", Some("1.0-r0"), SeverityLevel::High),
+        alpine_finding("CVE-1", "openssl", Some("1.2.4-r0"), SeverityLevel::Medium),
+    ];
+    let apk = crate::version::VersionKind::Apk;
+    // Reaches CVE-1's fix only: CVE-2 needs a later version, CVE-3 has no fix, CVE-4 is
+    // another package; the duplicate counts once.
+    let f = update_fixes(apk, "openssl", "1.2.4-r1", &findings);
+    assert_eq!(f.advisories, ["CVE-1"]);
+    assert_eq!(f.severity, Some(SeverityLevel::Medium));
+    assert!(f.is_security());
+    // Exactly at the later fix: both, worst severity wins.
+    let f = update_fixes(apk, "openssl", "1.2.5-r0", &findings);
+    assert_eq!(f.advisories, ["CVE-1", "CVE-2"]);
+    assert_eq!(f.severity, Some(SeverityLevel::Critical));
+    // Before any fix (apk ordering: _rc sorts before the release).
+    let f = update_fixes(apk, "openssl", "1.2.4_rc1-r0", &findings);
+    assert!(!f.is_security());
+    assert_eq!(f.severity, None);
+}

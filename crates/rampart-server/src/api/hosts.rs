@@ -187,8 +187,16 @@ pub(crate) struct UpdateView {
     installed: String,
     candidate: String,
     origin: String,
-    /// `security` or `other`.
+    /// `security` when the package manager says so or when the update fixes one of the
+    /// host's findings, else `other`.
     category: String,
+    /// What the package manager said: `security`, `other`, or `unknown` (apk keeps no
+    /// security metadata).
+    reported_category: String,
+    /// Advisories whose fixed version the candidate reaches.
+    fixes: Vec<String>,
+    /// The worst severity among `fixes`.
+    severity: Option<String>,
 }
 
 /// A page of hosts with their finding counts, in one query for the counts.
@@ -348,16 +356,15 @@ async fn host_updates(
     let views = updates
         .into_iter()
         .map(|u| UpdateView {
-            name: u.name,
-            arch: u.arch,
-            installed: u.installed,
-            candidate: u.candidate,
-            origin: u.origin,
-            category: match u.category {
-                rampart_proto::UpdateCategory::Security => "security",
-                rampart_proto::UpdateCategory::Other => "other",
-            }
-            .to_owned(),
+            category: u.update.category.as_str().to_owned(),
+            reported_category: u.reported_category.as_str().to_owned(),
+            name: u.update.name,
+            arch: u.update.arch,
+            installed: u.update.installed,
+            candidate: u.update.candidate,
+            origin: u.update.origin,
+            fixes: u.fixes,
+            severity: u.severity.map(|s| s.as_str().to_owned()),
         })
         .collect();
     Ok(Json(List::paged(views, page)))
@@ -377,8 +384,13 @@ async fn host_findings(
     let page = query.only(&[])?.page()?;
     state.store().get_host(&id).await?;
     let findings = state.store().host_findings(&id).await?;
+    let now = state.now();
+    let covered = state.store().cover(findings, now).await?;
     Ok(Json(List::paged(
-        findings.into_iter().map(FindingView::from).collect(),
+        covered
+            .into_iter()
+            .map(|c| FindingView::covered(c, now))
+            .collect(),
         page,
     )))
 }

@@ -5,9 +5,11 @@
 mod agent_channel;
 mod auth;
 mod boundaries;
+mod compliance;
 mod errors;
 mod estate;
 mod notifications;
+mod reports;
 mod router_walk;
 // The real SMTP server (aiosmtpd) the notify crate's tests start: one file, shared.
 #[path = "../../../rampart-notify/tests/it/smtp_server.rs"]

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use rampart_core::advisory::{Advisory, Affected};
 use rampart_core::matcher::MatchReason;
 use rampart_core::severity::SeverityLevel;
+use rampart_proto::{PendingUpdate, UpdateCategory};
 use rampart_store::{
     Error, FeedImport, FindingFilter, HostFilter, InventoryOutcome, NewApiToken, NewEnrolmentToken,
-    NewProject, NewSession, NewUser, Page, ProjectUpdate,
+    NewProject, NewSession, NewUser, Page, ProjectUpdate, UpdateClassification,
 };
 
 use crate::notifications::{
@@ -38,6 +39,7 @@ macro_rules! conformance {
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     migrations_are_idempotent,
@@ -47,6 +49,7 @@ conformance!(
     enrolment_token_consumption_is_race_free,
     agents_are_found_by_certificate_until_revoked,
     inventory_is_idempotent,
+    pending_updates_learn_what_they_fix,
     identical_packages_share_one_set,
     findings_replace_keeps_first_seen,
     host_filters_and_pagination,
@@ -59,6 +62,7 @@ conformance!(
     outbox_claims_retries_and_leases,
     concurrent_claims_are_disjoint,
     change_requests_one_open_per_project,
+    pending_update_counts_per_host,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -380,6 +384,128 @@ async fn agents_are_found_by_certificate_until_revoked(ctx: Ctx) {
     s.delete_host(&e.host.id).await.unwrap();
     assert_not_found(s.get_host(&e.host.id).await);
     assert_not_found(s.agent_by_serial(&e.agent.cert_serial).await);
+}
+
+async fn pending_updates_learn_what_they_fix(ctx: Ctx) {
+    let s = &ctx.store;
+    let e = enrol(s, "alpine-1", &labels(&[]), T0).await;
+    let mut inv = inventory("alpine-1", ("alpine", "3.20"), packages(3));
+    let update = |name: &str, candidate: &str, category| PendingUpdate {
+        name: name.into(),
+        arch: Some("x86_64".into()),
+        installed: "1.0-r0".into(),
+        candidate: candidate.into(),
+        origin: "https://dl-cdn.alpinelinux.org/alpine/v3.20/main".into(),
+        category,
+    };
+    inv.state.updates = vec![
+        update("musl", "1.2.5-r1", UpdateCategory::Unknown),
+        update("zlib", "1.3.1-r1", UpdateCategory::Unknown),
+        update("curl", "8.9.0-r0", UpdateCategory::Security),
+    ];
+    s.record_inventory(&e.host.id, &inv, T0 + 10).await.unwrap();
+    let classes = |s: Vec<rampart_store::HostUpdate>| {
+        s.into_iter()
+            .map(|u| {
+                (
+                    u.update.name,
+                    u.update.category,
+                    u.reported_category,
+                    u.fixes,
+                    u.severity,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Before anything is known, an unknown class is shown as other.
+    assert_eq!(
+        classes(s.host_updates(&e.host.id).await.unwrap()),
+        [
+            (
+                "musl".into(),
+                UpdateCategory::Other,
+                UpdateCategory::Unknown,
+                vec![],
+                None
+            ),
+            (
+                "zlib".into(),
+                UpdateCategory::Other,
+                UpdateCategory::Unknown,
+                vec![],
+                None
+            ),
+            (
+                "curl".into(),
+                UpdateCategory::Security,
+                UpdateCategory::Security,
+                vec![],
+                None
+            ),
+        ]
+    );
+    let class =
+        |name: &str, arch: &str, candidate: &str, fixes: &[&str], severity| UpdateClassification {
+            name: name.into(),
+            arch: Some(arch.into()),
+            candidate: candidate.into(),
+            fixes: fixes.iter().map(|f| f.to_string()).collect(),
+            severity,
+        };
+    s.classify_host_updates(
+        &e.host.id,
+        &[
+            class(
+                "musl",
+                "x86_64",
+                "1.2.5-r1",
+                &["CVE-A", "CVE-B"],
+                Some(SeverityLevel::High),
+            ),
+            // A stale classification (another candidate) lands nowhere.
+            class(
+                "zlib",
+                "x86_64",
+                "1.3.1-r0",
+                &["CVE-C"],
+                Some(SeverityLevel::Low),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        classes(s.host_updates(&e.host.id).await.unwrap()),
+        [
+            (
+                "musl".into(),
+                UpdateCategory::Security,
+                UpdateCategory::Unknown,
+                vec!["CVE-A".into(), "CVE-B".into()],
+                Some(SeverityLevel::High)
+            ),
+            (
+                "zlib".into(),
+                UpdateCategory::Other,
+                UpdateCategory::Unknown,
+                vec![],
+                None
+            ),
+            (
+                "curl".into(),
+                UpdateCategory::Security,
+                UpdateCategory::Security,
+                vec![],
+                None
+            ),
+        ]
+    );
+    // The findings went away: back to what the package manager said.
+    s.classify_host_updates(&e.host.id, &[]).await.unwrap();
+    let after = classes(s.host_updates(&e.host.id).await.unwrap());
+    assert_eq!(after[0].1, UpdateCategory::Other);
+    assert_eq!(after[0].3, Vec::<String>::new());
+    assert_eq!(after[2].1, UpdateCategory::Security);
 }
 
 async fn inventory_is_idempotent(ctx: Ctx) {
@@ -1197,4 +1323,31 @@ async fn unique_violations_are_conflicts(ctx: Ctx) {
         s.create_project(project, T0).await,
         Err(Error::Conflict { entity: "project" })
     ));
+}
+
+async fn pending_update_counts_per_host(ctx: Ctx) {
+    let s = &ctx.store;
+    let a = enrol(s, "a", &labels(&[]), T0).await.host.id;
+    let b = enrol(s, "b", &labels(&[]), T0).await.host.id;
+    let c = enrol(s, "c", &labels(&[]), T0).await.host.id;
+    let mut inv = inventory("a", ("debian", "12"), packages(5));
+    let mut other = inv.state.updates[0].clone();
+    other.category = rampart_proto::UpdateCategory::Other;
+    for name in ["curl", "zlib1g"] {
+        inv.state.updates.push(rampart_proto::PendingUpdate {
+            name: name.into(),
+            ..other.clone()
+        });
+    }
+    s.record_inventory(&a, &inv, T0 + 1).await.unwrap();
+    s.record_inventory(&b, &inventory("b", ("debian", "12"), packages(5)), T0 + 1)
+        .await
+        .unwrap();
+    let counts = s.pending_update_counts_by_host().await.unwrap();
+    let get = |id: &str| counts.get(id).map(|u| (u.total, u.security));
+    assert_eq!(get(&a), Some((3, 1)));
+    assert_eq!(get(&b), Some((1, 1)));
+    assert_eq!(get(&c), None, "no inventory, no entry");
+    s.delete_host(&b).await.unwrap();
+    assert_eq!(s.pending_update_counts_by_host().await.unwrap().len(), 1);
 }

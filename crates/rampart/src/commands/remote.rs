@@ -22,7 +22,7 @@ pub(crate) struct OutputArgs {
 }
 
 impl OutputArgs {
-    fn format(self) -> Format {
+    pub(crate) fn format(self) -> Format {
         self.output.unwrap_or(Format::Table)
     }
 }
@@ -138,7 +138,7 @@ pub(crate) struct PageArgs {
 }
 
 impl PageArgs {
-    fn query(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn query(&self) -> Vec<(&'static str, String)> {
         vec![
             ("limit", self.limit.to_string()),
             ("offset", self.offset.to_string()),
@@ -278,6 +278,7 @@ pub(crate) fn hosts(
                         Column::new("INSTALLED", "/installed"),
                         Column::new("CANDIDATE", "/candidate"),
                         Column::new("CATEGORY", "/category"),
+                        Column::new("SEVERITY", "/severity"),
                         Column::new("ORIGIN", "/origin"),
                     ],
                     out,
@@ -407,6 +408,12 @@ pub(crate) enum ProjectsCommand {
     },
     /// Delete a project (its hosts stay).
     Rm { id: String },
+    /// A project's compliance standard.
+    #[command(subcommand)]
+    Standard(super::compliance::StandardCommand),
+    /// A project's software policy (allow and deny lists of package-name globs).
+    #[command(name = "software-policy", subcommand)]
+    SoftwarePolicy(super::compliance::SoftwarePolicyCommand),
 }
 
 fn key_values(items: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String>> {
@@ -442,6 +449,8 @@ pub(crate) fn projects(
             description,
             selector,
         } => {
+            // The API wants a string; no --description is the empty one.
+            let description = description.unwrap_or_default();
             let body = json!({"name": name, "description": description, "selector": key_values(&selector, "--selector")?});
             print_object(
                 &client.send("POST", "/api/v1/projects", Some(&body))?,
@@ -476,6 +485,10 @@ pub(crate) fn projects(
             )?;
             eprintln!("deleted project {id}");
             Ok(ExitCode::SUCCESS)
+        }
+        ProjectsCommand::Standard(cmd) => super::compliance::standard(cmd, &client, out),
+        ProjectsCommand::SoftwarePolicy(cmd) => {
+            super::compliance::software_policy(cmd, &client, out)
         }
     }
 }

@@ -27,9 +27,14 @@ use super::DbArgs;
 /// Run the Rampart server.
 #[derive(clap::Args)]
 #[command(
-    after_help = "On first start with no users, a one-time bootstrap secret is printed on standard output: POST it with a name and password to /api/v1/bootstrap to create the first admin.\nThe CA certificate clients need is DATA_DIR/ca.pem.\nEnvironment: every flag has a RAMPART_* variable (RAMPART_LISTEN, RAMPART_DATA_DIR, RAMPART_DATABASE, RAMPART_LOG, …); the master key may also come from RAMPART_MASTER_KEY (64 hex digits or base64)."
+    after_help = "On first start with no users, a one-time bootstrap secret is printed on standard output: POST it with a name and password to /api/v1/bootstrap to create the first admin.\nThe CA certificate clients need is DATA_DIR/ca.pem.\nSettings come from --config FILE, then RAMPART_* variables (RAMPART_LISTEN, RAMPART_DATA_DIR, RAMPART_DATABASE, RAMPART_LOG, …), then flags, the later winning; the master key may also come from RAMPART_MASTER_KEY (64 hex digits or base64)."
 )]
 pub(crate) struct Args {
+    /// TOML configuration file: keys are this command's long flags with `_` for `-`
+    /// (`listen = "0.0.0.0:8443"`, `feeds = ["https://…/all.zip"]`); the environment and
+    /// the command line override it. Unknown keys are an error.
+    #[arg(long, env = "RAMPART_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "RAMPART_LISTEN", default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
@@ -295,6 +300,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             args.feed_sync_interval,
         ));
     }
+    // Compliance: time-dependent reasons, scheduled full scans, trend rows.
+    tokio::spawn(rampart_server::compliance_engine::run_scheduler(
+        prepared.state.clone(),
+        Duration::from_secs(60),
+    ));
     prepared.serve(shutdown_signal()).await
 }
 

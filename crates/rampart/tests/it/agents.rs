@@ -429,10 +429,24 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
 
         let served = rampart_cli(&server, &token, &["hosts", "show", &id, "--updates"]);
         let own_updates = update_keys(&inventory["state"]["updates"]);
+        // apk keeps no security metadata: the agent says `unknown`, and the server shows
+        // `other` until an advisory says the update fixes something (checked below).
+        let apk = name == "alpine-image";
+        assert!(
+            own_updates.iter().all(|(_, _, c)| (c == "unknown") == apk),
+            "{name}: {own_updates:?}"
+        );
+        let own_shown: BTreeSet<(String, String, String)> = own_updates
+            .iter()
+            .map(|(n, v, c)| {
+                let shown = if c == "unknown" { "other" } else { c };
+                (n.clone(), v.clone(), shown.to_owned())
+            })
+            .collect();
         assert_eq!(served["total"], own_updates.len(), "{name}: {served}");
         assert_eq!(
             update_keys(&served["items"]),
-            own_updates,
+            own_shown,
             "{name}: pending updates = the agent's inventory"
         );
         let built: BTreeSet<(String, String, String)> = updates
@@ -443,7 +457,7 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
             })
             .collect();
         assert_eq!(
-            own_updates, built,
+            own_shown, built,
             "{name}: the updates the root was built with"
         );
         let detailed: BTreeSet<(String, String, String, String)> = served["items"]
@@ -546,6 +560,53 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
             "server findings = rampart scan --root {}",
             root.display()
         );
+    }
+
+    // With the advisories known, the Alpine updates that reach a fix are security
+    // updates (musl 1.2.5-r1 fixes TEST-APK-0; libcrypto3 3.3.2-r0 is openssl's fix
+    // TEST-APK-1), the others stay `other`; the RPM host keeps its package manager's
+    // classes and learns which advisories each update fixes.
+    let served = rampart_cli(
+        &server,
+        &token,
+        &["hosts", "show", &other_ids[1], "--updates"],
+    );
+    let classes: BTreeSet<(String, String, String, String)> = served["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().into(),
+                u["category"].as_str().unwrap().into(),
+                u["reported_category"].as_str().unwrap().into(),
+                u["fixes"].to_string(),
+            )
+        })
+        .collect();
+    let apk_class = |n: &str, c: &str, fixes: Value| {
+        (
+            n.to_owned(),
+            c.to_owned(),
+            "unknown".to_owned(),
+            fixes.to_string(),
+        )
+    };
+    assert_eq!(
+        classes,
+        BTreeSet::from([
+            apk_class("musl", "security", json!(["TEST-APK-0"])),
+            apk_class("libcrypto3", "security", json!(["TEST-APK-1"])),
+        ]),
+        "alpine: {served}"
+    );
+    let served = rampart_cli(
+        &server,
+        &token,
+        &["hosts", "show", &other_ids[0], "--updates"],
+    );
+    for u in served["items"].as_array().unwrap() {
+        assert_eq!(u["category"], u["reported_category"], "rpm: {u}");
     }
 
     // A crash between check-ins loses and duplicates nothing.

@@ -4,6 +4,7 @@ mod agents;
 mod cli;
 mod notifications;
 // The RPM and Alpine test roots are built by the agent's own recipes: one file, shared.
+mod reports;
 #[path = "../../../rampart-agent/tests/it/roots.rs"]
 mod roots;
 mod scan;
