@@ -171,7 +171,10 @@ pub struct ExceptionExpiring {
     pub scope: String,
     pub host_id: Option<String>,
     pub hostname: Option<String>,
-    pub reason: String,
+    /// The project of a project-wide exception.
+    pub project_id: Option<String>,
+    /// Who asked for it (the one to renew it or fix the finding).
+    pub requested_by: String,
     #[serde(with = "rfc3339")]
     pub expires_at: i64,
 }
@@ -425,7 +428,7 @@ impl Event {
                         .unwrap_or_default(),
                     format_millis(e.expires_at)
                 ));
-                line(format!("Reason: {}", e.reason));
+                line(format!("Requested by: {}", e.requested_by));
             }
             Payload::ReportReady(r) => {
                 line(r.summary.trim_end().to_owned());

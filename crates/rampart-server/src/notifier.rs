@@ -15,6 +15,9 @@
 //!   is stored on the request.
 //! - [`after_findings`] is the findings engine's hook: critical findings that were not
 //!   open before a recomputation become one `finding.critical` event per host.
+//! - [`after_compliance`] turns the compliance engine's transitions into
+//!   `host.non_compliant`, `host.stale` and `exception.expiring` events; the dispatcher
+//!   task subscribes to them (`ComplianceEngine::subscribe`).
 //!
 //! Channel secrets (webhook signing key, SMTP password) are sealed with the server's
 //! master key (rampart-pki `seal`, purpose [`SECRET_PURPOSE`]) before they reach the
@@ -25,6 +28,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use rampart_core::change_request::ChangeRequestItem;
+use rampart_core::exceptions::ExceptionScope;
 use rampart_core::matcher::Finding;
 use rampart_core::severity::SeverityLevel;
 use rampart_notify::event::{self, CriticalFinding, CriticalFindings};
@@ -34,7 +38,7 @@ use rampart_store::{
     NotificationChannel, Project, Store,
 };
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, ComplianceTransition};
 
 /// Associated data of sealed channel secrets: a blob sealed for something else cannot
 /// be passed off as one.
@@ -362,6 +366,103 @@ pub async fn after_findings(
     Ok(events)
 }
 
+/// The event a compliance transition announces: `host.non_compliant`, `host.stale`,
+/// `exception.expiring`; `None` for a host that became compliant again (no event kind
+/// for it yet). Host events name the host's projects, exception events the project of
+/// a project-wide exception or the host's projects.
+pub async fn event_for_transition(
+    store: &Store,
+    transition: &ComplianceTransition,
+    now: Millis,
+) -> Result<Option<Event>, NotifyError> {
+    let host_projects = async |host_id: &str| -> Result<Vec<String>, NotifyError> {
+        let host = store.get_host(host_id).await?;
+        Ok(projects_of(&store.list_projects().await?, &host.labels))
+    };
+    let (payload, projects) = match transition {
+        ComplianceTransition::BecameNonCompliant {
+            host_id,
+            hostname,
+            reasons,
+            ..
+        } => (
+            Payload::HostNonCompliant(event::HostNonCompliant {
+                host_id: host_id.clone(),
+                hostname: hostname.clone(),
+                reasons: reasons.iter().map(ToString::to_string).collect(),
+            }),
+            host_projects(host_id).await?,
+        ),
+        ComplianceTransition::BecameStale {
+            host_id,
+            hostname,
+            last_seen,
+            ..
+        } => (
+            Payload::HostStale(event::HostStale {
+                host_id: host_id.clone(),
+                hostname: hostname.clone(),
+                last_seen_at: Some(*last_seen),
+            }),
+            host_projects(host_id).await?,
+        ),
+        ComplianceTransition::ExceptionExpiring {
+            exception_id,
+            advisory,
+            scope,
+            expires_at,
+            requested_by,
+        } => {
+            let (scope_name, host, project_id) = match scope {
+                ExceptionScope::Host { host_id } => {
+                    ("host", Some(store.get_host(host_id).await?), None)
+                }
+                ExceptionScope::Project { project_id } => {
+                    ("project", None, Some(project_id.clone()))
+                }
+                ExceptionScope::Estate => ("estate", None, None),
+            };
+            let projects = match (&host, &project_id) {
+                (Some(h), _) => projects_of(&store.list_projects().await?, &h.labels),
+                (None, Some(p)) => vec![p.clone()],
+                (None, None) => Vec::new(),
+            };
+            (
+                Payload::ExceptionExpiring(event::ExceptionExpiring {
+                    exception_id: exception_id.clone(),
+                    advisory: advisory.clone(),
+                    scope: scope_name.to_owned(),
+                    host_id: host.as_ref().map(|h| h.id.clone()),
+                    hostname: host.map(|h| h.hostname),
+                    project_id,
+                    requested_by: requested_by.clone(),
+                    expires_at: *expires_at,
+                }),
+                projects,
+            )
+        }
+        ComplianceTransition::BecameCompliant { .. } => return Ok(None),
+    };
+    Ok(Some(Event::new(payload, projects, now)))
+}
+
+/// Emits the events of `transitions` (what the compliance engine returned or
+/// published). Returns how many events were emitted.
+pub async fn after_compliance(
+    store: &Store,
+    transitions: &[ComplianceTransition],
+    now: Millis,
+) -> Result<usize, NotifyError> {
+    let mut n = 0;
+    for t in transitions {
+        if let Some(event) = event_for_transition(store, t, now).await? {
+            emit(store, &event, now).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// A uniformly random number in [0, 1) for the retry jitter.
 fn jitter() -> f64 {
     let bytes = crate::secrets::random_bytes::<8>();
@@ -481,17 +582,51 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
     }
 }
 
-/// The dispatcher task: a round every poll interval until `shutdown` completes. A round
+/// The dispatcher task: a round every poll interval until `shutdown` completes, and the
+/// compliance engine's transitions emitted as they are published. A round
 /// in progress finishes first (its sends are bounded by the channels' timeouts), so no
 /// claimed delivery is abandoned mid-send; one interrupted anyway (the process killed)
 /// is sent again when its lease expires.
-pub async fn run_dispatcher(state: AppState, shutdown: impl std::future::Future<Output = ()>) {
+pub fn run_dispatcher(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    // Subscribed before the task first runs, so no transition published after this
+    // call is missed.
+    let transitions = state.compliance().subscribe();
+    dispatcher_loop(state, shutdown, transitions)
+}
+
+async fn dispatcher_loop(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+    transitions: tokio::sync::broadcast::Receiver<ComplianceTransition>,
+) {
     let mut ticker = tokio::time::interval(state.config().notifications.poll_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut transitions = Some(transitions);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
+            // The compliance engine's transitions become events as they happen.
+            received = async { transitions.as_mut().expect("guarded by the condition").recv().await },
+                if transitions.is_some() =>
+            {
+                use tokio::sync::broadcast::error::RecvError;
+                match received {
+                    Ok(t) => {
+                        if let Err(e) = after_compliance(state.store(), &[t], state.now()).await {
+                            tracing::warn!(error = %e, "could not queue a compliance notification");
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "compliance transitions were dropped before they could be notified");
+                    }
+                    Err(RecvError::Closed) => transitions = None,
+                }
+                continue;
+            }
             _ = ticker.tick() => {}
         }
         loop {

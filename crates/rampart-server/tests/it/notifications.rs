@@ -624,6 +624,106 @@ async fn the_findings_engine_emits_new_critical_findings_after_check_ins_and_imp
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_transitions_become_events_for_the_hosts_project() {
+    each_backend(|store| async move {
+        let t = app(store).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        let hook = receiver(&[]).await;
+        let other = receiver(&[]).await;
+        let project = t
+            .call(Method::POST, "/api/v1/projects", &admin,
+                  Some(json!({"name": "web", "selector": {"env": "prod"}})))
+            .await;
+        let project_id = project.body["id"].as_str().unwrap().to_owned();
+        let db = t
+            .call(Method::POST, "/api/v1/projects", &admin,
+                  Some(json!({"name": "db", "selector": {"env": "db"}})))
+            .await;
+        for (name, url, project) in [("web-ops", &hook.url, &project_id), ("db-ops", &other.url, &db.body["id"].as_str().unwrap().to_owned())] {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/notification-channels",
+                    &admin,
+                    Some(json!({"name": name, "kind": "webhook", "config": {"url": url},
+                                "events": ["host.non_compliant", "host.stale", "exception.expiring"],
+                                "project_id": project})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+        // The dispatcher listens to the compliance engine from the moment it is made.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(notifier::run_dispatcher(t.state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        // A host enrolled but never inventoried is non-compliant: the real engine's
+        // transition reaches the channel of the host's project only.
+        let host = enrol(&t.store, "web-1", &[("env", "prod")], t.now()).await;
+        let (_, transitions) = t.state.compliance().evaluate_host(&host, t.now()).await.unwrap();
+        assert_eq!(transitions.len(), 1, "{transitions:?}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while hook.requests().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "never delivered");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.send(()).unwrap();
+        task.await.unwrap();
+        let body: Value = serde_json::from_slice(&hook.requests()[0].body).unwrap();
+        assert_eq!(body["kind"], "host.non_compliant");
+        assert_eq!(body["projects"], json!([project_id]));
+        assert_eq!(body["data"]["hostname"], "web-1");
+        assert!(!body["data"]["reasons"].as_array().unwrap().is_empty(), "{body}");
+        assert!(other.requests().is_empty());
+
+        // The other kinds, from transitions as the engine returns them.
+        let emitted = notifier::after_compliance(
+            &t.store,
+            &[
+                rampart_server::ComplianceTransition::BecameStale {
+                    host_id: host.clone(),
+                    hostname: "web-1".into(),
+                    last_seen: T0 - 3_600_000,
+                    at: t.now(),
+                },
+                rampart_server::ComplianceTransition::ExceptionExpiring {
+                    exception_id: "x1".into(),
+                    advisory: "DSA-1".into(),
+                    scope: rampart_core::exceptions::ExceptionScope::Project {
+                        project_id: project_id.clone(),
+                    },
+                    expires_at: T0 + 86_400_000,
+                    requested_by: "otto".into(),
+                },
+                rampart_server::ComplianceTransition::BecameCompliant {
+                    host_id: host.clone(),
+                    hostname: "web-1".into(),
+                    at: t.now(),
+                },
+            ],
+            t.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(emitted, 2, "no event kind for becoming compliant");
+        notifier::dispatch_due(&t.state).await.unwrap();
+        let got = hook.requests();
+        assert_eq!(got.len(), 3);
+        let kinds: Vec<Value> = got[1..]
+            .iter()
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+            .collect();
+        assert_eq!(kinds[0]["kind"], "host.stale");
+        assert_eq!(kinds[0]["data"]["last_seen_at"], "2025-12-31T23:00:00.000Z");
+        assert_eq!(kinds[1]["kind"], "exception.expiring");
+        assert_eq!(kinds[1]["data"]["scope"], "project");
+        assert_eq!(kinds[1]["data"]["requested_by"], "otto");
+        assert!(other.requests().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dispatcher_task_delivers_and_stops_on_shutdown() {
     each_backend(|store| async move {
         let t = app(store).await;
