@@ -25,6 +25,7 @@ mod findings;
 mod hosts;
 mod inventories;
 mod projects;
+mod summary;
 mod tokens;
 mod users;
 
@@ -43,9 +44,12 @@ use sqlx::{Postgres, Row, Sqlite, Transaction};
 pub use advisories::{FeedImport, FeedStatus};
 pub use error::{Error, Result};
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
-pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
+pub use hosts::{
+    Agent, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent, NewHost,
+};
 pub use inventories::{InventoryOutcome, InventoryRecord};
 pub use projects::{NewProject, Project, ProjectUpdate};
+pub use summary::{EstateSummary, OsRelease, UpdateAges, VulnerablePackage};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
 
