@@ -9,3 +9,4 @@ mod errors;
 mod estate;
 mod router_walk;
 mod support;
+mod web;
