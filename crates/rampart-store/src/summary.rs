@@ -78,16 +78,23 @@ impl Store {
             )
             .fetch_one(pool)
             .await?;
-            let findings = sqlx::query(
-                "SELECT COUNT(CASE WHEN severity_rank = 4 THEN 1 END) AS critical,
-                        COUNT(CASE WHEN severity_rank = 3 THEN 1 END) AS high,
-                        COUNT(CASE WHEN severity_rank = 2 THEN 1 END) AS medium,
-                        COUNT(CASE WHEN severity_rank = 1 THEN 1 END) AS low,
-                        COUNT(CASE WHEN severity_rank = 0 THEN 1 END) AS unknown
-                 FROM findings",
+            // One row per level, read from the (severity_rank, host_id) index alone.
+            let levels = sqlx::query(
+                "SELECT severity_rank, COUNT(*) AS n FROM findings GROUP BY severity_rank",
             )
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await?;
+            let mut findings = SeverityCounts::default();
+            for row in &levels {
+                let n = row.int("n")? as u64;
+                match level(row.int("severity_rank")?) {
+                    SeverityLevel::Critical => findings.critical += n,
+                    SeverityLevel::High => findings.high += n,
+                    SeverityLevel::Medium => findings.medium += n,
+                    SeverityLevel::Low => findings.low += n,
+                    SeverityLevel::Unknown => findings.unknown += n,
+                }
+            }
             let updates = sqlx::query(
                 "SELECT COUNT(*) AS n,
                         COUNT(CASE WHEN category = 'security' THEN 1 END) AS security,
@@ -100,13 +107,7 @@ impl Store {
             Ok(EstateSummary {
                 hosts: hosts.int("n")? as u64,
                 hosts_with_critical: hosts.int("critical_hosts")? as u64,
-                findings: SeverityCounts {
-                    critical: findings.int("critical")? as u64,
-                    high: findings.int("high")? as u64,
-                    medium: findings.int("medium")? as u64,
-                    low: findings.int("low")? as u64,
-                    unknown: findings.int("unknown")? as u64,
-                },
+                findings,
                 pending_updates: updates.int("n")? as u64,
                 pending_security_updates: updates.int("security")? as u64,
                 hosts_with_security_updates: updates.int("security_hosts")? as u64,
