@@ -92,7 +92,7 @@ fn inventory(host: usize, packages: Vec<Package>) -> Inventory {
                 hostname: format!("host-{host:05}"),
                 os: OsFacts {
                     id: "debian".into(),
-                    version_id: if host % 5 == 0 { "11" } else { "12" }.into(),
+                    version_id: if host.is_multiple_of(5) { "11" } else { "12" }.into(),
                     pretty_name: None,
                     ecosystem: Some("Debian:12".into()),
                 },
@@ -106,7 +106,7 @@ fn inventory(host: usize, packages: Vec<Package>) -> Inventory {
                     installed: "1".into(),
                     candidate: "2".into(),
                     origin: "Debian".into(),
-                    category: if u % 2 == 0 {
+                    category: if u.is_multiple_of(2) {
                         UpdateCategory::Security
                     } else {
                         UpdateCategory::Other
@@ -220,14 +220,16 @@ async fn render(app: &axum::Router, token: &str, path: &str) -> usize {
         .len()
 }
 
-fn backends(
-    rt: &Runtime,
-) -> Vec<(
+/// A backend to measure: its name, the store, the PostgreSQL (URL, schema) to drop
+/// afterwards, and the directory holding the SQLite file.
+type Backend = (
     &'static str,
     Store,
     Option<(String, String)>,
     tempfile::TempDir,
-)> {
+);
+
+fn backends(rt: &Runtime) -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Vec::new();
     let sqlite = rt
