@@ -21,6 +21,7 @@ pub mod listener;
 mod metrics;
 pub mod pki;
 pub mod secrets;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
 pub use compliance_engine::{ComplianceEngine, ComplianceTransition};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;
+pub use web::{Access, CONTENT_SECURITY_POLICY, WEB_ROUTES, WebRoute};
 
 /// Settings the server runs with, validated by the binary and handed over by value.
 #[derive(Clone, Debug)]
@@ -274,8 +276,8 @@ impl MakeRequestId for MakeUuidV7 {
     }
 }
 
-/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics and the
-/// OpenAPI document, with the cross-cutting layers. See the crate docs for the seams.
+/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics, the
+/// OpenAPI document and the web UI ([`WEB_ROUTES`]), with the cross-cutting layers. See the crate docs for the seams.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let sensitive: Arc<[HeaderName]> = Arc::new([
@@ -285,7 +287,7 @@ pub fn app(state: AppState) -> Router {
         HeaderName::from_static(auth::CSRF_HEADER),
     ]);
     let (api, _) = api::router(&state).split_for_parts();
-    api
+    api.merge(web::router())
         // Innermost first: everything below sees the final response of the ones above.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

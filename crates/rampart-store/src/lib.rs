@@ -28,6 +28,7 @@ mod hosts;
 mod inventories;
 mod projects;
 mod software_policies;
+mod summary;
 mod tokens;
 mod users;
 
@@ -54,7 +55,9 @@ pub use exceptions::{
     NewException,
 };
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
-pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
+pub use hosts::{
+    Agent, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent, NewHost,
+};
 pub use inventories::{
     HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
 };
@@ -62,6 +65,7 @@ pub use projects::{NewProject, Project, ProjectUpdate};
 pub use software_policies::{
     NewUnauthorized, ProjectSoftwarePolicy, UnauthorizedFilter, UnauthorizedPackage,
 };
+pub use summary::{EstateSummary, OsRelease, UpdateAges, VulnerablePackage};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
 

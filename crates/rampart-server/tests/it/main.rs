@@ -11,3 +11,4 @@ mod estate;
 mod reports;
 mod router_walk;
 mod support;
+mod web;

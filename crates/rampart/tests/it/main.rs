@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
 mod agents;
+mod browser;
 mod cli;
 // The RPM and Alpine test roots are built by the agent's own recipes: one file, shared.
 mod reports;
@@ -10,3 +11,4 @@ mod scan;
 mod server;
 mod support;
 mod vercmp;
+mod webdriver;
