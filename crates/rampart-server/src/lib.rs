@@ -18,6 +18,7 @@ pub mod compliance_engine;
 mod error;
 pub mod findings_engine;
 pub mod listener;
+pub mod login_throttle;
 mod metrics;
 pub mod pki;
 pub mod secrets;
@@ -141,6 +142,7 @@ struct Inner {
     /// is created. A mutex so two bootstrap requests cannot both succeed.
     bootstrap: tokio::sync::Mutex<Option<String>>,
     metrics: metrics::Metrics,
+    login_throttle: login_throttle::LoginThrottle,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -217,6 +219,7 @@ impl AppState {
                 ca,
                 bootstrap: tokio::sync::Mutex::new(secret.clone()),
                 metrics: metrics::Metrics::default(),
+                login_throttle: login_throttle::LoginThrottle::default(),
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -255,6 +258,10 @@ impl AppState {
 
     pub(crate) fn bootstrap_slot(&self) -> &tokio::sync::Mutex<Option<String>> {
         &self.inner.bootstrap
+    }
+
+    pub(crate) fn login_throttle(&self) -> &login_throttle::LoginThrottle {
+        &self.inner.login_throttle
     }
 
     pub(crate) fn metrics(&self) -> &metrics::Metrics {

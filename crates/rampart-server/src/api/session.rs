@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::Json;
 use super::users::UserView;
-use crate::auth::{Authenticated, SESSION_COOKIE, Via};
+use crate::auth::{Authenticated, ClientAddr, SESSION_COOKIE, Via};
 use crate::secrets::{random_secret, sha256_hex, verify_password};
 use crate::{ApiError, ApiResult, AppState};
 
@@ -46,9 +46,10 @@ pub(crate) struct SessionView {
 ))]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = check_password(&state, &req.name, req.password).await?;
+    let user = check_password(&state, &req.name, req.password, client).await?;
     let started = start(&state, &user).await?;
     let body = SessionView {
         user: UserView::from(&user),
@@ -70,7 +71,13 @@ pub(crate) async fn check_password(
     state: &AppState,
     name: &str,
     password: String,
+    client: ClientAddr,
 ) -> ApiResult<rampart_store::User> {
+    let throttle = state.login_throttle();
+    if let Err(wait) = throttle.check(name, client.0, state.now()) {
+        tracing::warn!(name = %name, client = ?client.0, "login refused: too many failures");
+        return Err(ApiError::TooManyAttempts((wait as u64).div_ceil(1000)));
+    }
     let user = match state.store().get_user_by_name(name).await {
         Ok(user) => Some(user),
         Err(rampart_store::Error::NotFound { .. }) => None,
@@ -78,9 +85,13 @@ pub(crate) async fn check_password(
     };
     let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
-        Some(user) if ok && user.disabled_at.is_none() => Ok(user),
+        Some(user) if ok && user.disabled_at.is_none() => {
+            throttle.succeeded(name);
+            Ok(user)
+        }
         _ => {
-            tracing::info!(name = %name, "failed login");
+            throttle.failed(name, client.0, state.now());
+            tracing::info!(name = %name, client = ?client.0, "failed login");
             Err(ApiError::Unauthenticated)
         }
     }

@@ -17,7 +17,7 @@ use super::{
     see_other, stylesheet_href,
 };
 use crate::api::{bootstrap, session};
-use crate::auth::Via;
+use crate::auth::{ClientAddr, Via};
 use crate::secrets::{constant_time_eq, random_secret};
 use crate::{ApiError, AppState};
 
@@ -31,7 +31,7 @@ struct LoginPage {
     csrf: String,
     next: String,
     name: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -93,7 +93,7 @@ fn login_page(
     status: StatusCode,
     next: &str,
     name: &str,
-    error: Option<&'static str>,
+    error: Option<&str>,
 ) -> Response {
     let token = random_secret();
     let page = LoginPage {
@@ -101,7 +101,7 @@ fn login_page(
         csrf: token.clone(),
         next: local_path(next).unwrap_or("/").to_owned(),
         name: name.to_owned(),
-        error,
+        error: error.map(str::to_owned),
     };
     with_form_token(state, status, &token, page)
 }
@@ -135,6 +135,7 @@ pub(super) async fn login_form(State(state): State<AppState>, query: QueryPairs)
 /// dashboard.
 pub(super) async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     form: FormData,
 ) -> WebResult<Response> {
@@ -154,8 +155,19 @@ pub(super) async fn login(
         ));
     }
     let password = form.raw("password").unwrap_or("").to_owned();
-    let user = match session::check_password(&state, &name, password).await {
+    let user = match session::check_password(&state, &name, password, client).await {
         Ok(user) => user,
+        Err(ApiError::TooManyAttempts(secs)) => {
+            return Ok(login_page(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                &next,
+                &name,
+                Some(&format!(
+                    "Too many failed logins. Try again in {secs} seconds."
+                )),
+            ));
+        }
         Err(ApiError::Unauthenticated) => {
             return Ok(login_page(
                 &state,
