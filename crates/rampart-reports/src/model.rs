@@ -66,7 +66,7 @@ pub enum HostState {
     NonCompliant,
     /// The agent has not checked in for longer than the standard allows.
     Stale,
-    /// No verdict: not evaluated (no inventory yet, or no compliance evaluation wired).
+    /// No verdict: the host was never evaluated.
     Unknown,
 }
 

@@ -9,18 +9,18 @@
 
 mod advisories;
 mod api_tokens;
-mod bootstrap;
+pub(crate) mod bootstrap;
 mod change_requests;
 mod compliance;
-mod enrollment_tokens;
+pub(crate) mod enrollment_tokens;
 mod exceptions;
 pub(crate) mod feeds;
-mod findings;
-mod hosts;
+pub(crate) mod findings;
+pub(crate) mod hosts;
 mod notifications;
 mod projects;
 mod reports;
-mod session;
+pub(crate) mod session;
 mod system;
 mod users;
 
@@ -313,11 +313,14 @@ impl Query {
 /// keeping headers such as `Allow`.
 pub(crate) async fn normalise_error(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // JSON errors are already ours; HTML ones are the web UI's own error pages.
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     if status.is_server_error() {

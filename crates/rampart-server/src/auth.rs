@@ -295,3 +295,22 @@ mod tests {
         assert_eq!(session_cookie(&h), None);
     }
 }
+
+/// The client's network address, as the TLS listener accepted the connection (`None`
+/// for requests that did not come through it, such as in-process tests). Only the
+/// login throttle uses it; nothing trusts `X-Forwarded-For`, which any client can set.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

@@ -18,10 +18,12 @@ pub mod compliance_engine;
 mod error;
 pub mod findings_engine;
 pub mod listener;
+pub mod login_throttle;
 mod metrics;
 pub mod notifier;
 pub mod pki;
 pub mod secrets;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,7 @@ pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
 pub use compliance_engine::{ComplianceEngine, ComplianceTransition};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;
+pub use web::{Access, CONTENT_SECURITY_POLICY, WEB_ROUTES, WebRoute};
 
 /// Settings the server runs with, validated by the binary and handed over by value.
 #[derive(Clone, Debug)]
@@ -148,6 +151,7 @@ struct Inner {
     /// is created. A mutex so two bootstrap requests cannot both succeed.
     bootstrap: tokio::sync::Mutex<Option<String>>,
     metrics: metrics::Metrics,
+    login_throttle: login_throttle::LoginThrottle,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -224,6 +228,7 @@ impl AppState {
                 ca,
                 bootstrap: tokio::sync::Mutex::new(secret.clone()),
                 metrics: metrics::Metrics::default(),
+                login_throttle: login_throttle::LoginThrottle::default(),
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -264,6 +269,10 @@ impl AppState {
         &self.inner.bootstrap
     }
 
+    pub(crate) fn login_throttle(&self) -> &login_throttle::LoginThrottle {
+        &self.inner.login_throttle
+    }
+
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
     }
@@ -283,8 +292,8 @@ impl MakeRequestId for MakeUuidV7 {
     }
 }
 
-/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics and the
-/// OpenAPI document, with the cross-cutting layers. See the crate docs for the seams.
+/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics, the
+/// OpenAPI document and the web UI ([`WEB_ROUTES`]), with the cross-cutting layers. See the crate docs for the seams.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let sensitive: Arc<[HeaderName]> = Arc::new([
@@ -294,7 +303,7 @@ pub fn app(state: AppState) -> Router {
         HeaderName::from_static(auth::CSRF_HEADER),
     ]);
     let (api, _) = api::router(&state).split_for_parts();
-    api
+    api.merge(web::router())
         // Innermost first: everything below sees the final response of the ones above.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -100,6 +100,49 @@ pub struct HostFilter {
     pub advisory: Option<String>,
 }
 
+/// The column [`Store::list_hosts_ordered`] sorts by; ties are broken by hostname, then
+/// id, so pages never overlap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HostSort {
+    #[default]
+    Hostname,
+    /// os-release `ID`, then `VERSION_ID`.
+    Os,
+    /// Last check-in.
+    LastSeen,
+    /// Last change of the installed package set; hosts without an inventory count as
+    /// the oldest.
+    LastUpdated,
+    /// Open critical findings, then high ones.
+    Critical,
+}
+
+/// A sort column and direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostOrder {
+    pub sort: HostSort,
+    pub descending: bool,
+}
+
+impl HostOrder {
+    /// The `ORDER BY` clause (without the keyword). Built from fixed fragments only:
+    /// nothing the caller typed reaches the SQL.
+    fn clause(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        let key = match self.sort {
+            HostSort::Hostname => format!("h.hostname {dir}"),
+            HostSort::Os => format!("h.os_id {dir}, h.os_version {dir}"),
+            HostSort::LastSeen => format!("h.last_seen {dir}"),
+            HostSort::LastUpdated => format!("COALESCE(h.last_updated_at, -1) {dir}"),
+            HostSort::Critical => format!(
+                "(SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 4) {dir}, \
+                 (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 3) {dir}"
+            ),
+        };
+        format!("{key}, h.hostname, h.id")
+    }
+}
+
 pub(crate) const HOST_COLUMNS: &str = "h.id, h.hostname, h.machine_id, h.os_id, h.os_version, \
      h.os_pretty_name, h.ecosystem, h.first_seen, h.last_seen, h.last_inventory_at, \
      h.last_updated_at, h.state_hash, h.package_set_hash";
@@ -329,6 +372,18 @@ impl Store {
 
     /// Hosts matching `filter`, ordered by hostname, one page of them plus the total.
     pub async fn list_hosts(&self, filter: &HostFilter, page: Page) -> Result<Paged<Host>> {
+        self.list_hosts_ordered(filter, HostOrder::default(), page)
+            .await
+    }
+
+    /// Hosts matching `filter` in `order`, one page of them plus the total.
+    pub async fn list_hosts_ordered(
+        &self,
+        filter: &HostFilter,
+        order: HostOrder,
+        page: Page,
+    ) -> Result<Paged<Host>> {
+        let order_by = order.clause();
         with_pool!(self, pool => {
             let mut count = QueryBuilder::new("SELECT COUNT(*) AS n FROM hosts h WHERE 1 = 1");
             push_host_filter(&mut count, filter);
@@ -336,7 +391,9 @@ impl Store {
 
             let mut list = QueryBuilder::new(format!("SELECT {HOST_COLUMNS} FROM hosts h WHERE 1 = 1"));
             push_host_filter(&mut list, filter);
-            list.push(" ORDER BY h.hostname, h.id LIMIT ")
+            list.push(" ORDER BY ")
+                .push(&order_by)
+                .push(" LIMIT ")
                 .push_bind(i64::from(page.limit))
                 .push(" OFFSET ")
                 .push_bind(i64::try_from(page.offset).unwrap_or(i64::MAX));

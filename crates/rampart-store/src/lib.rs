@@ -29,6 +29,7 @@ mod inventories;
 mod notifications;
 mod projects;
 mod software_policies;
+mod summary;
 mod tokens;
 mod users;
 
@@ -55,7 +56,9 @@ pub use exceptions::{
     NewException,
 };
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
-pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
+pub use hosts::{
+    Agent, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent, NewHost,
+};
 pub use inventories::{
     HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
 };
@@ -67,6 +70,7 @@ pub use projects::{NewProject, Project, ProjectUpdate};
 pub use software_policies::{
     NewUnauthorized, ProjectSoftwarePolicy, UnauthorizedFilter, UnauthorizedPackage,
 };
+pub use summary::{EstateSummary, OsRelease, UpdateAges, VulnerablePackage};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
 

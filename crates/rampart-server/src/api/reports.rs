@@ -12,12 +12,16 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use rampart_core::compliance::State as ComplianceState;
 use rampart_core::severity::SeverityLevel;
 use rampart_reports::{
-    ComplianceReport, ComplianceRow, FindingRow, FindingsReport, Format, HostState, Scope,
-    SeverityCounts,
+    ComplianceReport, ComplianceRow, ExceptionRef, FindingRow, FindingsReport, Format, HostState,
+    Scope, SeverityCounts,
 };
-use rampart_store::{FindingFilter, Host, HostFilter, HostFinding, Page, Project};
+use rampart_store::{
+    ComplianceFilter, CoveredFinding, ExceptionFilter, FindingFilter, Host, HostCompliance,
+    HostFilter, Millis, Page, Project,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -128,35 +132,90 @@ async fn project(state: &AppState, p: &str) -> ApiResult<Project> {
     }
 }
 
-/// Reads the hosts in scope and what is known about each.
-///
-/// Compliance state and reasons are not computed here: until the compliance evaluation
-/// (`rampart_core`) is wired in, every host is `HostState::Unknown` with no reasons and
-/// no exceptions.
+/// Reads the hosts in scope and what is known about each: the compliance snapshot
+/// (refreshed first for every host that is due, so a report never shows a verdict
+/// older than what the API would answer now), open findings with exceptions applied,
+/// pending updates, and the exceptions in force.
 async fn compliance(state: &AppState, scope: Scope) -> ApiResult<ComplianceReport> {
     let store = state.store();
     let generated_at = state.now();
+    state
+        .compliance()
+        .refresh_due(generated_at, u32::MAX)
+        .await?;
+    let project_id = match &scope {
+        Scope::Estate => None,
+        Scope::Project { id, .. } => Some(id.clone()),
+    };
     let filter = HostFilter {
-        project_id: match &scope {
-            Scope::Estate => None,
-            Scope::Project { id, .. } => Some(id.clone()),
-        },
+        project_id: project_id.clone(),
         ..HostFilter::default()
     };
     let hosts = store.list_hosts(&filter, ALL).await?.items;
     let mut counts = store.severity_counts_by_host().await?;
     let mut updates = store.pending_update_counts_by_host().await?;
     let projects = store.list_projects().await?;
+    let snapshots = store
+        .list_host_compliance(
+            &ComplianceFilter {
+                project_id,
+                ..ComplianceFilter::default()
+            },
+            ALL,
+        )
+        .await?;
+    let mut snapshots: BTreeMap<String, HostCompliance> = snapshots
+        .items
+        .into_iter()
+        .map(|c| (c.host_id.clone(), c))
+        .collect();
+    let approvers = approvers(state, generated_at).await?;
     let rows = hosts
         .into_iter()
         .map(|h| {
-            let c = counts.remove(&h.id).unwrap_or_default();
+            let mut c = counts.remove(&h.id).unwrap_or_default();
             let u = updates.remove(&h.id).unwrap_or_default();
+            let snapshot = snapshots.remove(&h.id);
+            let (state, reasons, exceptions) = match snapshot {
+                None => (HostState::Unknown, Vec::new(), Vec::new()),
+                Some(snap) => {
+                    // Accepted findings are not open findings: counted out per level.
+                    for e in &snap.excepted {
+                        let level = match e.severity {
+                            SeverityLevel::Critical => &mut c.critical,
+                            SeverityLevel::High => &mut c.high,
+                            SeverityLevel::Medium => &mut c.medium,
+                            SeverityLevel::Low => &mut c.low,
+                            SeverityLevel::Unknown => &mut c.unknown,
+                        };
+                        *level = level.saturating_sub(1);
+                    }
+                    let state = match (snap.state, snap.stale) {
+                        (_, true) => HostState::Stale,
+                        (ComplianceState::Compliant, false) => HostState::Compliant,
+                        (ComplianceState::NonCompliant, false) => HostState::NonCompliant,
+                    };
+                    let mut exceptions: Vec<ExceptionRef> = Vec::new();
+                    for e in &snap.excepted {
+                        if exceptions.iter().any(|x| x.id == e.exception_id) {
+                            continue;
+                        }
+                        exceptions.push(ExceptionRef {
+                            id: e.exception_id.clone(),
+                            advisory: e.advisory.clone(),
+                            approver: approvers.get(&e.exception_id).cloned().unwrap_or_default(),
+                            expires_at: e.expires_at,
+                        });
+                    }
+                    let reasons = snap.reasons.iter().map(ToString::to_string).collect();
+                    (state, reasons, exceptions)
+                }
+            };
             ComplianceRow {
                 projects: member_of(&projects, &h.labels),
                 os: os_name(&h),
-                state: HostState::Unknown,
-                reasons: Vec::new(),
+                state,
+                reasons,
                 findings: SeverityCounts {
                     critical: c.critical,
                     high: c.high,
@@ -168,13 +227,32 @@ async fn compliance(state: &AppState, scope: Scope) -> ApiResult<ComplianceRepor
                 pending_security_updates: u.security,
                 last_seen: Some(h.last_seen),
                 last_updated: h.last_updated_at,
-                exceptions: Vec::new(),
+                exceptions,
                 hostname: h.hostname,
                 host_id: h.id,
             }
         })
         .collect();
     Ok(ComplianceReport::new(scope, generated_at, rows))
+}
+
+/// Who approved each exception in force at `now`, by exception id.
+async fn approvers(state: &AppState, now: Millis) -> ApiResult<BTreeMap<String, String>> {
+    let active = state
+        .store()
+        .list_exceptions(
+            &ExceptionFilter {
+                active_at: Some(now),
+                ..ExceptionFilter::default()
+            },
+            ALL,
+        )
+        .await?;
+    Ok(active
+        .items
+        .into_iter()
+        .map(|r| (r.exception.id, r.decided_by_name.unwrap_or_default()))
+        .collect())
 }
 
 /// Names of the projects whose selector `labels` satisfy (an empty selector selects
@@ -209,13 +287,18 @@ async fn findings(
         ..FindingFilter::default()
     };
     let found = state.store().list_findings(&filter, ALL).await?.items;
-    let rows = found.into_iter().map(finding_row).collect();
+    let covered = state.store().cover(found, generated_at).await?;
+    let approvers = approvers(state, generated_at).await?;
+    let rows = covered
+        .into_iter()
+        .map(|c| finding_row(c, &approvers))
+        .collect();
     Ok(FindingsReport::new(scope, severity, generated_at, rows))
 }
 
-/// One stored finding as a report row. No exception covers it until risk exceptions
-/// are wired in.
-fn finding_row(h: HostFinding) -> FindingRow {
+/// One stored finding as a report row, with the exception in force that accepts it.
+fn finding_row(c: CoveredFinding, approvers: &BTreeMap<String, String>) -> FindingRow {
+    let h = c.finding;
     let f = h.finding;
     FindingRow {
         hostname: h.hostname,
@@ -228,7 +311,12 @@ fn finding_row(h: HostFinding) -> FindingRow {
         severity: f.severity.level,
         cvss: f.severity.cvss,
         first_seen: h.first_seen,
-        exception: None,
+        exception: c.exception.map(|e| ExceptionRef {
+            approver: approvers.get(&e.id).cloned().unwrap_or_default(),
+            advisory: e.advisory,
+            expires_at: e.expires_at,
+            id: e.id,
+        }),
     }
 }
 

@@ -15,3 +15,4 @@ mod router_walk;
 #[path = "../../../rampart-notify/tests/it/smtp_server.rs"]
 mod smtp_server;
 mod support;
+mod web;

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use rampart_core::authz::Role;
 use rampart_core::matcher::{Finding, MatchReason};
 use rampart_core::severity::{Severity, SeverityLevel};
@@ -257,6 +257,47 @@ async fn reports_download_as_csv_json_and_pdf_with_the_apis_numbers() {
         let high = api_total(&t, &auditor, "/api/v1/findings?severity=high").await;
         assert_eq!((hosts, web_hosts, findings), (6, 4, 15));
 
+        // One critical finding (not on web-3) is accepted by an approved exception: it
+        // leaves the open counts and shows, with its approver, in the findings report.
+        let alice = Auth::Bearer(t.user_token("alice", Role::Operator).await);
+        let bob = Auth::Bearer(t.user_token("bob", Role::Operator).await);
+        let crit = t.get("/api/v1/findings?severity=critical", &auditor).await;
+        let accepted = crit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["hostname"] != "web-3.example.com")
+            .unwrap()
+            .clone();
+        let requested = t
+            .call(
+                Method::POST,
+                "/api/v1/exceptions",
+                &alice,
+                Some(serde_json::json!({
+                    "advisory": accepted["advisory"],
+                    "scope": {"kind": "host", "host_id": accepted["host_id"]},
+                    "reason": "compensating control: service not exposed",
+                    "ticket": "SEC-42",
+                    "expires_at": t.now() + 30 * 86_400_000i64,
+                })),
+            )
+            .await;
+        assert_eq!(requested.status, StatusCode::CREATED, "{}", requested.text);
+        let id = requested.body["id"].as_str().unwrap().to_owned();
+        let approved = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/exceptions/{id}/approve"),
+                &bob,
+                None,
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+        let open_critical = critical - 1;
+        let api_compliance = t.get("/api/v1/compliance", &auditor).await.body["estate"].clone();
+        assert_eq!(api_compliance["critical"], open_critical);
+
         // JSON: the documented envelope, the API's totals.
         let json = download(&t, "/api/v1/reports/compliance", &auditor).await;
         assert_eq!(json.status, StatusCode::OK);
@@ -266,11 +307,55 @@ async fn reports_download_as_csv_json_and_pdf_with_the_apis_numbers() {
         assert_eq!(doc["scope"]["kind"], "estate");
         let summary = &doc["summary"];
         assert_eq!(summary["hosts"], hosts);
-        assert_eq!(summary["findings"]["critical"], critical);
+        assert_eq!(summary["findings"]["critical"], open_critical);
         assert_eq!(summary["findings"]["high"], high);
         // 0+1+2+3+4 security updates; the host without inventory has none.
         assert_eq!(summary["pending_security_updates"], 10);
-        assert_eq!(summary["unknown"], hosts, "no compliance verdicts yet");
+        // Every host has the verdict the compliance API gives (the report counts stale
+        // hosts apart; the API counts them among the non-compliant too).
+        assert_eq!(summary["unknown"], 0);
+        assert_eq!(summary["compliant"], api_compliance["compliant"]);
+        assert_eq!(summary["stale"], api_compliance["stale"]);
+        assert_eq!(
+            summary["non_compliant"].as_u64().unwrap() + summary["stale"].as_u64().unwrap(),
+            api_compliance["non_compliant"].as_u64().unwrap()
+        );
+        assert_eq!(summary["hosts_with_exceptions"], 1);
+        let accepted_row = doc["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["host_id"] == accepted["host_id"])
+            .unwrap();
+        assert_eq!(accepted_row["exceptions"][0]["id"], id.as_str());
+        assert_eq!(accepted_row["exceptions"][0]["approver"], "bob");
+        let host_api = t
+            .get(
+                &format!(
+                    "/api/v1/hosts/{}/compliance",
+                    accepted["host_id"].as_str().unwrap()
+                ),
+                &auditor,
+            )
+            .await;
+        let reasons = host_api.body["reasons"].as_array().unwrap();
+        assert_eq!(
+            accepted_row["reasons"].as_array().unwrap().len(),
+            reasons.len(),
+            "{}",
+            host_api.text
+        );
+        let findings_doc = download(&t, "/api/v1/reports/findings", &auditor)
+            .await
+            .json();
+        let accepted_finding = findings_doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["host_id"] == accepted["host_id"] && f["advisory"] == accepted["advisory"])
+            .unwrap();
+        assert_eq!(accepted_finding["exception"]["approver"], "bob");
+        assert_eq!(findings_doc["summary"]["excepted"], 1);
         let rows = doc["hosts"].as_array().unwrap();
         let web3 = rows
             .iter()
@@ -364,7 +449,7 @@ async fn reports_download_as_csv_json_and_pdf_with_the_apis_numbers() {
         if poppler() {
             let text = pdf_text(&pdf.bytes);
             assert_eq!(total(&text, "Hosts"), hosts);
-            assert_eq!(total(&text, "Critical findings"), critical);
+            assert_eq!(total(&text, "Critical findings"), open_critical);
             assert_eq!(total(&text, "High findings"), high);
             assert_eq!(total(&text, "Pending security updates"), 10);
             assert!(text.contains("web-3.example.com"));

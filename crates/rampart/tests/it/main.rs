@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
 mod agents;
+mod browser;
 mod cli;
 mod notifications;
 // The RPM and Alpine test roots are built by the agent's own recipes: one file, shared.
@@ -11,3 +12,4 @@ mod scan;
 mod server;
 mod support;
 mod vercmp;
+mod webdriver;
