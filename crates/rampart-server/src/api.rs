@@ -10,9 +10,9 @@
 mod advisories;
 mod api_tokens;
 pub(crate) mod bootstrap;
-mod compliance;
+pub(crate) mod compliance;
 pub(crate) mod enrollment_tokens;
-mod exceptions;
+pub(crate) mod exceptions;
 pub(crate) mod feeds;
 pub(crate) mod findings;
 pub(crate) mod hosts;
