@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use rampart_core::compliance::{DAY, Standard, State as ComplianceState};
 use rampart_core::software_policy::SoftwarePolicy;
 use rampart_store::{
-    ComplianceFilter, ComplianceSummary, HostCompliance, Project, ProjectSoftwarePolicy, ProjectStandard,
-    ScanRun, ScanTrigger, TrendPoint, UnauthorizedFilter, UnauthorizedPackage,
+    ComplianceFilter, ComplianceSummary, HostCompliance, Project, ProjectSoftwarePolicy,
+    ProjectStandard, ScanRun, ScanTrigger, TrendPoint, UnauthorizedFilter, UnauthorizedPackage,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

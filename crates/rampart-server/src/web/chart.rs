@@ -286,9 +286,14 @@ mod tests {
         assert!(a.dots.windows(2).all(|w| w[0].x < w[1].x));
         assert_eq!(a.last, Some(10));
         assert_eq!(c.series[1].last, None);
-        assert_eq!((c.first_label.as_str(), c.last_label.as_str()), ("day 100", "day 129"));
+        assert_eq!(
+            (c.first_label.as_str(), c.last_label.as_str()),
+            ("day 100", "day 129")
+        );
         assert!(!c.empty);
-        let none = LineChart::new("e", "e", "e", 0, 90, vec![("a", "A", vec![])], |d| d.to_string());
+        let none = LineChart::new("e", "e", "e", 0, 90, vec![("a", "A", vec![])], |d| {
+            d.to_string()
+        });
         assert!(none.empty);
         assert_eq!(none.max, 1, "no division by zero");
     }

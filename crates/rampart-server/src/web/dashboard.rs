@@ -213,14 +213,12 @@ pub(super) async fn show(
         .map(|(label, n)| ((*label).to_owned(), *n, None))
         .collect();
     data.push(("never".to_owned(), ages.never, None));
-    let charts = vec![
-        BarChart::new(
-            "update_age",
-            "Hosts by days since last update",
-            "Number of hosts by whole days since their installed packages last changed",
-            data,
-        ),
-    ];
+    let charts = vec![BarChart::new(
+        "update_age",
+        "Hosts by days since last update",
+        "Number of hosts by whole days since their installed packages last changed",
+        data,
+    )];
     let mut trends = Vec::new();
     for (id, days) in TREND_WINDOWS {
         let points = trend_points(&state, None, days).await?;

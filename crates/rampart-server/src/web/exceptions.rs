@@ -152,10 +152,7 @@ async fn page(
                     (format!("host {host_id}"), Some(format!("/hosts/{host_id}")))
                 }
                 ExceptionScope::Project { project_id } => (
-                    format!(
-                        "project {}",
-                        names.get(project_id).unwrap_or(project_id)
-                    ),
+                    format!("project {}", names.get(project_id).unwrap_or(project_id)),
                     Some(format!("/projects/{project_id}")),
                 ),
                 ExceptionScope::Estate => ("estate".into(), None),

@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use rampart_core::severity::SeverityLevel;
 use rampart_core::exceptions::ExceptionScope;
+use rampart_core::severity::SeverityLevel;
 use rampart_store::{ComplianceMatch, HostFilter, HostOrder, HostSort, Page, SeverityCounts};
 
 use super::compliance::state_label;
@@ -545,9 +545,7 @@ pub(super) async fn show(
             let h = covered.finding;
             let f = h.finding;
             FindingRow {
-                exception: covered
-                    .exception
-                    .map(|e| (e.id, datetime(e.expires_at))),
+                exception: covered.exception.map(|e| (e.id, datetime(e.expires_at))),
                 request_href: format!(
                     "/exceptions?{}#request",
                     form_urlencoded::Serializer::new(String::new())

@@ -17,9 +17,7 @@ use rampart_store::{ComplianceSummary, HostFilter, Page};
 use super::compliance::{ReportLink, may_scan, report_links, scan_notice};
 use super::hosts::{HostRow, PAGE_SIZE, Pager, page_window, rows};
 use super::text::count;
-use super::{
-    Chrome, FormData, Html, QueryPairs, WebAuthorized, WebError, WebResult, see_other,
-};
+use super::{Chrome, FormData, Html, QueryPairs, WebAuthorized, WebError, WebResult, see_other};
 use crate::auth::{ProjectsRead, ProjectsUpdate, RequiredPermission};
 use crate::{ApiError, AppState};
 

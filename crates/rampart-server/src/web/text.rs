@@ -102,8 +102,18 @@ mod tests {
     fn dates_end_at_midnight_utc_after_the_day() {
         assert_eq!(end_of_date("1970-01-01"), Some(DAY));
         assert_eq!(end_of_date("2026-11-29"), Some(1_795_996_800_000));
-        assert_eq!(datetime(end_of_date("2024-02-29").unwrap()), "2024-03-01 00:00 UTC");
-        for bad in ["2026-02-30", "2026-13-01", "2026-1", "", "x-y-z", "2026-00-10"] {
+        assert_eq!(
+            datetime(end_of_date("2024-02-29").unwrap()),
+            "2024-03-01 00:00 UTC"
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1",
+            "",
+            "x-y-z",
+            "2026-00-10",
+        ] {
             assert_eq!(end_of_date(bad), None, "{bad}");
         }
     }
