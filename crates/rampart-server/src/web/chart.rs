@@ -149,6 +149,9 @@ pub(crate) struct LineChart {
     pub(crate) empty: bool,
 }
 
+/// A series to lay out: (id, label, points as (day, value)).
+pub(crate) type SeriesData = (&'static str, &'static str, Vec<(i64, u64)>);
+
 /// Left margin of a line chart (room for the scale).
 const LEFT: u32 = 48;
 
@@ -161,7 +164,7 @@ impl LineChart {
         description: impl Into<String>,
         first_day: i64,
         days: u32,
-        series: Vec<(&'static str, &'static str, Vec<(i64, u64)>)>,
+        series: Vec<SeriesData>,
         date: impl Fn(i64) -> String,
     ) -> LineChart {
         let baseline = HEIGHT - BOTTOM;

@@ -71,6 +71,10 @@ struct ExceptionsPage {
     projects: Vec<Choice>,
 }
 
+/// The request form's default expiry, in days from today.
+const DEFAULT_DAYS: i64 = 30;
+const DAY: i64 = 86_400_000;
+
 const STATUSES: [&str; 6] = [
     "requested",
     "approved",
@@ -238,6 +242,12 @@ pub(super) async fn list(
         scope: query.get("scope").unwrap_or("host").to_owned(),
         host: value("host"),
         project: value("project"),
+        // A month ahead unless the link says otherwise: the form works without typing
+        // a date, and no exception is requested open-ended.
+        expires: query.get("expires").map_or_else(
+            || crate::api::compliance::date_of_day(state.now().div_euclid(DAY) + DEFAULT_DAYS),
+            str::to_owned,
+        ),
         ..RequestForm::default()
     };
     Ok(Html(page(&auth, &state, &query, form, None).await?).into_response())
