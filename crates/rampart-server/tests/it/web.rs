@@ -1,7 +1,10 @@
 //! The web UI in-process, on both backends: the set-up and login forms (double-submit
 //! token, `next` never leaving the site), session CSRF on every form, security
 //! headers, escaping, the dashboard's numbers against the API's, and the host list's
-//! filters, sort and pages. The browser itself is exercised by the `rampart` crate's
+//! filters, sort and pages; the compliance pages (dashboard figures, compliance by
+//! project, trends, host compliance and exceptions, the exceptions page's four-eyes
+//! refusal and expiry, project standards and software policies, scan now, report
+//! links) against the API's. The browser itself is exercised by the `rampart` crate's
 //! Chromium test.
 
 use axum::body::Body;

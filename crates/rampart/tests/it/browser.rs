@@ -10,6 +10,12 @@
 //! fresh `--user-data-dir`, which Chromium requires for that switch): only chains that
 //! contain this test's CA are accepted, unlike `--ignore-certificate-errors`.
 //!
+//! Beyond reading pages: the dashboard's compliance numbers against the compliance
+//! API, the compliance report's CSV and PDF downloaded from the dashboard's links with
+//! the browser's session cookie (checked against the API, the PDF through
+//! `pdftotext`), and an exception requested by one user, refused to that user's own
+//! approval, then approved by a second user who logs in through the form.
+//!
 //! Screenshots of the dashboard and a host page are written under
 //! `target/test-artefacts/` (the paths are printed).
 
