@@ -21,8 +21,10 @@
 
 mod advisories;
 pub(crate) mod chart;
+mod compliance;
 mod dashboard;
 mod enrollment;
+mod exceptions;
 mod hosts;
 mod projects;
 mod session;
@@ -96,6 +98,14 @@ web_routes! {
     get "/advisories/{id}" => advisories::show, Authorized;
     get "/projects" => projects::list, Authorized;
     get "/projects/{id}" => projects::show, Authorized;
+    post "/projects/{id}/standard" => projects::set_standard, Authorized;
+    post "/projects/{id}/software-policy" => projects::set_software_policy, Authorized;
+    get "/exceptions" => exceptions::list, Authorized;
+    post "/exceptions" => exceptions::request_form, Authorized;
+    post "/exceptions/{id}/approve" => exceptions::approve, Authorized;
+    post "/exceptions/{id}/deny" => exceptions::deny, Authorized;
+    post "/exceptions/{id}/revoke" => exceptions::revoke, Authorized;
+    post "/scans" => compliance::scan_now, Authorized;
     get "/enrollment-tokens" => enrollment::show, Authorized;
     post "/enrollment-tokens" => enrollment::create, Authorized;
     get "/assets/{file}" => stylesheet, Public;
@@ -365,6 +375,7 @@ const NAV: &[(&str, &str)] = &[
     ("/", "Dashboard"),
     ("/hosts", "Hosts"),
     ("/projects", "Projects"),
+    ("/exceptions", "Exceptions"),
     ("/enrollment-tokens", "Enrolment"),
 ];
 

@@ -439,6 +439,56 @@ impl Store {
         })
     }
 
+    /// The last evaluations of `host_ids` (a page of a listing), keyed by host id;
+    /// hosts never evaluated are absent.
+    pub async fn host_compliance_for(
+        &self,
+        host_ids: &[String],
+    ) -> Result<HashMap<String, HostCompliance>> {
+        let mut out = HashMap::new();
+        for chunk in host_ids.chunks(1000) {
+            with_pool!(self, pool => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT {SNAPSHOT_COLUMNS} FROM host_compliance c JOIN hosts h ON h.id = c.host_id \
+                     WHERE c.host_id IN ("
+                ));
+                let mut ids = qb.separated(", ");
+                for id in chunk {
+                    ids.push_bind(id.clone());
+                }
+                qb.push(")");
+                for row in qb.build().fetch_all(pool).await? {
+                    let s = snapshot(&row)?;
+                    out.insert(s.host_id.clone(), s);
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many of the project's hosts (`None`: the estate) were judged, at their last
+    /// evaluation, for a reason of `kind` (`Reason::kind`, e.g. `not_updated`: over the
+    /// last-updated alert threshold). One aggregate over the stored reasons, so the
+    /// dashboard reads the engine's own judgement rather than recomputing it.
+    pub async fn hosts_with_reason(&self, project_id: Option<&str>, kind: &str) -> Result<u64> {
+        if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Ok(0);
+        }
+        // Reasons are stored as serde_json writes them: `{"kind":"not_updated",…}`.
+        let pattern = format!("%\"kind\":\"{}\"%", kind.replace('_', "\\_"));
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(
+                "SELECT COUNT(*) AS n FROM host_compliance c JOIN hosts h ON h.id = c.host_id \
+                 WHERE c.reasons LIKE ",
+            );
+            qb.push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            if let Some(project) = project_id {
+                qb.push(PROJECT_HOSTS).push_bind(project.to_owned()).push(PROJECT_HOSTS_TAIL);
+            }
+            Ok(qb.build().fetch_one(pool).await?.int("n")? as u64)
+        })
+    }
+
     /// Totals over the project's hosts (`None`: the estate), from the snapshots.
     pub async fn compliance_summary(&self, project_id: Option<&str>) -> Result<ComplianceSummary> {
         with_pool!(self, pool => {

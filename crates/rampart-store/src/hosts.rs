@@ -98,6 +98,19 @@ pub struct HostFilter {
     /// Only hosts with an open finding for this advisory id or alias (the affected
     /// hosts of an advisory).
     pub advisory: Option<String>,
+    /// Only hosts whose last compliance evaluation says so (never-evaluated hosts match
+    /// none of them).
+    pub compliance: Option<ComplianceMatch>,
+}
+
+/// A hosts-list filter on the last compliance evaluation (`host_compliance`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComplianceMatch {
+    Compliant,
+    /// Every non-compliant host, stale ones included.
+    NonCompliant,
+    /// Hosts whose agent stopped checking in.
+    Stale,
 }
 
 /// The column [`Store::list_hosts_ordered`] sorts by; ties are broken by hostname, then
@@ -225,6 +238,19 @@ where
             qb.push(" AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 4)");
         }
         None => {}
+    }
+    if let Some(compliance) = filter.compliance {
+        qb.push(match compliance {
+            ComplianceMatch::Compliant => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.state = 'compliant')"
+            }
+            ComplianceMatch::NonCompliant => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.state = 'non_compliant')"
+            }
+            ComplianceMatch::Stale => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.stale = 1)"
+            }
+        });
     }
     if let Some(advisory) = &filter.advisory {
         qb.push(

@@ -57,7 +57,8 @@ pub use exceptions::{
 };
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{
-    Agent, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent, NewHost,
+    Agent, ComplianceMatch, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent,
+    NewHost,
 };
 pub use inventories::{
     HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,

@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use rampart_core::compliance::{DAY, Standard, State as ComplianceState};
 use rampart_core::software_policy::SoftwarePolicy;
 use rampart_store::{
-    ComplianceFilter, ComplianceSummary, HostCompliance, ProjectSoftwarePolicy, ProjectStandard,
-    ScanRun, ScanTrigger, TrendPoint, UnauthorizedFilter, UnauthorizedPackage,
+    ComplianceFilter, ComplianceSummary, HostCompliance, Project, ProjectSoftwarePolicy,
+    ProjectStandard, ScanRun, ScanTrigger, TrendPoint, UnauthorizedFilter, UnauthorizedPackage,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,7 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{Json, List, Query};
-use crate::auth::{Authorized, ComplianceRead, ComplianceScan, ProjectsRead, ProjectsUpdate};
+use crate::auth::{
+    Authorized, Caller, ComplianceRead, ComplianceScan, ProjectsRead, ProjectsUpdate,
+};
 use crate::compliance_engine::READ_REFRESH_LIMIT;
 use crate::{ApiError, ApiResult, AppState};
 
@@ -366,7 +368,7 @@ pub(crate) struct ScanRequest {
 }
 
 /// `YYYY-MM-DD` of a day number (inverse of Hinnant's days-from-civil).
-fn date_of_day(day: i64) -> String {
+pub(crate) fn date_of_day(day: i64) -> String {
     let z = day + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -379,7 +381,9 @@ fn date_of_day(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-async fn refresh(state: &AppState) -> ApiResult<i64> {
+/// Refreshes the snapshots that are due (at most [`READ_REFRESH_LIMIT`]) before a read,
+/// as every compliance read does; returns the `now` it used.
+pub(crate) async fn refresh(state: &AppState) -> ApiResult<i64> {
     let now = state.now();
     state
         .compliance()
@@ -400,25 +404,48 @@ async fn summary(
 ) -> ApiResult<Json<ComplianceView>> {
     let query = query.only(&["project"])?;
     let only = super::hosts::project_id(&state, query.one("project")?).await?;
-    let now = refresh(&state).await?;
+    let summaries = summaries(&state, only.as_deref()).await?;
+    Ok(Json(ComplianceView {
+        estate: summaries.estate.into(),
+        projects: summaries
+            .projects
+            .into_iter()
+            .map(|(p, summary)| ProjectSummaryView {
+                summary: summary.into(),
+                project_id: p.id,
+                name: p.name,
+            })
+            .collect(),
+        evaluated_at: summaries.evaluated_at,
+    }))
+}
+
+/// The estate's compliance totals and each project's (`only`: that project alone).
+pub(crate) struct Summaries {
+    pub(crate) estate: ComplianceSummary,
+    pub(crate) projects: Vec<(Project, ComplianceSummary)>,
+    pub(crate) evaluated_at: i64,
+}
+
+/// What `GET /api/v1/compliance` answers, after refreshing the due snapshots: the
+/// web dashboard reads the same function, so its numbers are the API's.
+pub(crate) async fn summaries(state: &AppState, only: Option<&str>) -> ApiResult<Summaries> {
+    let now = refresh(state).await?;
     let store = state.store();
-    let estate = store.compliance_summary(None).await?.into();
+    let estate = store.compliance_summary(None).await?;
     let mut projects = Vec::new();
     for p in store.list_projects().await? {
-        if only.as_ref().is_some_and(|id| *id != p.id) {
+        if only.is_some_and(|id| id != p.id) {
             continue;
         }
-        projects.push(ProjectSummaryView {
-            summary: store.compliance_summary(Some(&p.id)).await?.into(),
-            project_id: p.id,
-            name: p.name,
-        });
+        let summary = store.compliance_summary(Some(&p.id)).await?;
+        projects.push((p, summary));
     }
-    Ok(Json(ComplianceView {
+    Ok(Summaries {
         estate,
         projects,
         evaluated_at: now,
-    }))
+    })
 }
 
 /// Daily compliance figures of the estate or a project over the last `days` days
@@ -440,16 +467,29 @@ async fn trend(
         return Err(ApiError::bad_request("days must be between 1 and 366"));
     }
     let project_id = super::hosts::project_id(&state, query.one("project")?).await?;
-    let today = state.now().div_euclid(DAY);
-    let points = state
-        .store()
-        .trend(project_id.as_deref(), today - i64::from(days) + 1)
-        .await?;
+    let points = trend_points(&state, project_id.as_deref(), days).await?;
     Ok(Json(TrendView {
         project_id,
         days,
         points: points.into_iter().map(TrendPointView::from).collect(),
     }))
+}
+
+/// The daily figures of the last `days` days (today included), oldest first.
+pub(crate) async fn trend_points(
+    state: &AppState,
+    project_id: Option<&str>,
+    days: u32,
+) -> ApiResult<Vec<TrendPoint>> {
+    Ok(state
+        .store()
+        .trend(project_id, first_trend_day(state.now(), days))
+        .await?)
+}
+
+/// The first day (days since 1970-01-01) of a `days`-day window ending today.
+pub(crate) fn first_trend_day(now: i64, days: u32) -> i64 {
+    now.div_euclid(DAY) - i64::from(days) + 1
 }
 
 /// Hosts with their last evaluation, non-compliant first. Filters: `project` (id or
@@ -598,18 +638,32 @@ async fn put_standard(
     Json(body): Json<StandardView>,
 ) -> ApiResult<Json<ProjectStandardView>> {
     let id = project(&state, id).await?;
-    let standard = Standard::from(body);
+    let stored = set_standard(&state, &auth.caller, &id, Standard::from(body)).await?;
+    Ok(Json(ProjectStandardView::new(id, stored)))
+}
+
+/// Validates and stores a project's standard, then marks its hosts for re-evaluation:
+/// shared by the API and the web form.
+pub(crate) async fn set_standard(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    standard: Standard,
+) -> ApiResult<ProjectStandard> {
     standard
         .validate()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let now = state.now();
     let stored = state
         .store()
-        .set_project_standard(&id, &standard, now)
+        .set_project_standard(project_id, &standard, now)
         .await?;
-    state.compliance().mark_due(None, Some(&id), now).await?;
-    tracing::info!(by = %auth.user.name, project_id = %id, ?standard, "compliance standard set");
-    Ok(Json(ProjectStandardView::new(id, stored)))
+    state
+        .compliance()
+        .mark_due(None, Some(project_id), now)
+        .await?;
+    tracing::info!(by = %caller.user.name, %project_id, ?standard, "compliance standard set");
+    Ok(stored)
 }
 
 /// A project's software policy (empty until set).
@@ -643,14 +697,35 @@ async fn put_software_policy(
         allow: body.allow,
         deny: body.deny,
     };
+    Ok(Json(
+        set_software_policy(&state, &auth.caller, &id, policy)
+            .await?
+            .into(),
+    ))
+}
+
+/// Checks every pattern, stores a project's software policy, then marks its hosts for
+/// re-evaluation: shared by the API and the web form.
+pub(crate) async fn set_software_policy(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    policy: SoftwarePolicy,
+) -> ApiResult<ProjectSoftwarePolicy> {
     policy
         .compile()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let now = state.now();
-    let stored = state.store().set_software_policy(&id, &policy, now).await?;
-    state.compliance().mark_due(None, Some(&id), now).await?;
-    tracing::info!(by = %auth.user.name, project_id = %id, "software policy set");
-    Ok(Json(stored.into()))
+    let stored = state
+        .store()
+        .set_software_policy(project_id, &policy, now)
+        .await?;
+    state
+        .compliance()
+        .mark_due(None, Some(project_id), now)
+        .await?;
+    tracing::info!(by = %caller.user.name, %project_id, "software policy set");
+    Ok(stored)
 }
 
 /// Recent scans, newest first.
@@ -697,19 +772,30 @@ async fn scan_now(
     State(state): State<AppState>,
     Json(req): Json<ScanRequest>,
 ) -> ApiResult<(StatusCode, Json<ScanView>)> {
-    let project_id = super::hosts::project_id(&state, req.project).await?;
+    let run = scan(&state, &auth.caller, req.project).await?;
+    Ok((StatusCode::CREATED, Json(run.into())))
+}
+
+/// Scan now for `project` (id or name; `None`: the estate), as `caller`: shared by the
+/// API and the web's button. Answers when done.
+pub(crate) async fn scan(
+    state: &AppState,
+    caller: &Caller,
+    project: Option<String>,
+) -> ApiResult<ScanRun> {
+    let project_id = super::hosts::project_id(state, project).await?;
     let (run, transitions) = state
         .compliance()
         .scan(
             state.engine(),
             project_id.as_deref(),
             ScanTrigger::Manual,
-            Some(&auth.user.name),
+            Some(&caller.user.name),
             state.now(),
         )
         .await?;
-    tracing::info!(by = %auth.user.name, scan = %run.id, hosts = run.hosts, transitions = transitions.len(), "scan run");
-    Ok((StatusCode::CREATED, Json(run.into())))
+    tracing::info!(by = %caller.user.name, scan = %run.id, hosts = run.hosts, transitions = transitions.len(), "scan run");
+    Ok(run)
 }
 
 /// A project given by id or name, as its id (404 when neither).

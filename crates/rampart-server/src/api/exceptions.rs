@@ -35,12 +35,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScopeView {
     /// `host`, `project` or `estate`.
-    kind: String,
+    pub(crate) kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    host_id: Option<String>,
+    pub(crate) host_id: Option<String>,
     /// Project id (a name is accepted in requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    project_id: Option<String>,
+    pub(crate) project_id: Option<String>,
 }
 
 impl From<&ExceptionScope> for ScopeView {
@@ -121,13 +121,13 @@ impl ExceptionView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestException {
     /// Advisory id or alias (`CVE-2024-1234` covers the DSA that fixes it).
-    advisory: String,
-    scope: ScopeView,
-    reason: String,
+    pub(crate) advisory: String,
+    pub(crate) scope: ScopeView,
+    pub(crate) reason: String,
     #[serde(default)]
-    ticket: Option<String>,
+    pub(crate) ticket: Option<String>,
     /// Unix milliseconds; the exception stops applying then, by itself.
-    expires_at: i64,
+    pub(crate) expires_at: i64,
 }
 
 /// Exceptions, newest request first. Filters: `status` (requested, approved, denied,
@@ -179,6 +179,21 @@ async fn request_exception(
     State(state): State<AppState>,
     Json(req): Json<RequestException>,
 ) -> ApiResult<(StatusCode, Json<ExceptionView>)> {
+    let record = request(&state, &auth.caller, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ExceptionView::new(record, state.now())),
+    ))
+}
+
+/// Checks and records a request by `caller`: the one request path, shared by the API
+/// and the web form. Malformed input is [`ApiError::BadRequest`]; an unknown host or
+/// project [`ApiError::NotFound`].
+pub(crate) async fn request(
+    state: &AppState,
+    caller: &Caller,
+    req: RequestException,
+) -> ApiResult<ExceptionRecord> {
     let now = state.now();
     validate_request(
         &req.advisory,
@@ -198,7 +213,7 @@ async fn request_exception(
             ExceptionScope::Host { host_id }
         }
         ("project", None, Some(project)) => ExceptionScope::Project {
-            project_id: super::hosts::project_id(&state, Some(project))
+            project_id: super::hosts::project_id(state, Some(project))
                 .await?
                 .unwrap_or_default(),
         },
@@ -219,12 +234,12 @@ async fn request_exception(
                 ticket: req.ticket.as_deref().filter(|t| !t.is_empty()),
                 expires_at: req.expires_at,
             },
-            actor(&auth.caller),
+            actor(caller),
             now,
         )
         .await?;
-    tracing::info!(by = %auth.user.name, exception = %record.exception.id, advisory = %record.exception.advisory, "exception requested");
-    Ok((StatusCode::CREATED, Json(ExceptionView::new(record, now))))
+    tracing::info!(by = %caller.user.name, exception = %record.exception.id, advisory = %record.exception.advisory, "exception requested");
+    Ok(record)
 }
 
 /// One exception.
@@ -252,7 +267,8 @@ async fn approve_exception(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExceptionView>> {
-    decide(&state, &auth.caller, &id, ExceptionDecision::Approve).await
+    let record = decide(&state, &auth.caller, &id, ExceptionDecision::Approve).await?;
+    Ok(Json(ExceptionView::new(record, state.now())))
 }
 
 /// Denies a requested exception (the requester may withdraw their own).
@@ -265,7 +281,8 @@ async fn deny_exception(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExceptionView>> {
-    decide(&state, &auth.caller, &id, ExceptionDecision::Deny).await
+    let record = decide(&state, &auth.caller, &id, ExceptionDecision::Deny).await?;
+    Ok(Json(ExceptionView::new(record, state.now())))
 }
 
 /// Revokes a requested or approved exception: it stops applying at once.
@@ -278,7 +295,8 @@ async fn revoke_exception(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExceptionView>> {
-    decide(&state, &auth.caller, &id, ExceptionDecision::Revoke).await
+    let record = decide(&state, &auth.caller, &id, ExceptionDecision::Revoke).await?;
+    Ok(Json(ExceptionView::new(record, state.now())))
 }
 
 fn actor(caller: &Caller) -> Actor<'_> {
@@ -288,12 +306,16 @@ fn actor(caller: &Caller) -> Actor<'_> {
     }
 }
 
-async fn decide(
+/// Applies `decision` by `caller` through the store's transaction (the four-eyes rule
+/// included) and marks the hosts it touches for re-evaluation: the one decision path,
+/// shared by the API and the web forms. Self-approval is [`ApiError::Forbidden`], any
+/// other refusal [`ApiError::Conflict`].
+pub(crate) async fn decide(
     state: &AppState,
     caller: &Caller,
     id: &str,
     decision: ExceptionDecision,
-) -> ApiResult<Json<ExceptionView>> {
+) -> ApiResult<ExceptionRecord> {
     let now = state.now();
     let record = match state
         .store()
@@ -313,5 +335,5 @@ async fn decide(
     };
     state.compliance().mark_due(host, project, now).await?;
     tracing::info!(by = %caller.user.name, exception = %id, ?decision, "exception decided");
-    Ok(Json(ExceptionView::new(record, now)))
+    Ok(record)
 }

@@ -106,6 +106,131 @@ impl BarChart {
     }
 }
 
+/// One line of a [`LineChart`].
+pub(crate) struct Series {
+    /// `data-series` attribute and CSS class (`non_compliant`, `critical`).
+    pub(crate) id: &'static str,
+    pub(crate) label: &'static str,
+    /// The polyline's `points` attribute.
+    pub(crate) points: String,
+    pub(crate) dots: Vec<Dot>,
+    /// The most recent value (`None` when the window has no data).
+    pub(crate) last: Option<u64>,
+}
+
+/// One day's value on a [`Series`].
+pub(crate) struct Dot {
+    pub(crate) x: u32,
+    pub(crate) y: u32,
+    pub(crate) date: String,
+    pub(crate) value: u64,
+}
+
+/// A trend over a window of days, as lines drawn on the server
+/// (`templates/trend.html`). Days without data are gaps in the dots, not zeros.
+pub(crate) struct LineChart {
+    pub(crate) id: &'static str,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) baseline: u32,
+    pub(crate) top: u32,
+    pub(crate) left: u32,
+    pub(crate) right: u32,
+    /// The value at the top gridline.
+    pub(crate) max: u64,
+    /// Dates under the first and last day.
+    pub(crate) first_label: String,
+    pub(crate) last_label: String,
+    pub(crate) label_y: u32,
+    pub(crate) series: Vec<Series>,
+    /// No series has a point: the template says so instead of drawing.
+    pub(crate) empty: bool,
+}
+
+/// A series to lay out: (id, label, points as (day, value)).
+pub(crate) type SeriesData = (&'static str, &'static str, Vec<(i64, u64)>);
+
+/// Left margin of a line chart (room for the scale).
+const LEFT: u32 = 48;
+
+impl LineChart {
+    /// Lays out `series` (id, label, points as (day, value)) over the `days` days from
+    /// `first_day`; `date(day)` labels the ends. Points outside the window are dropped.
+    pub(crate) fn new(
+        id: &'static str,
+        title: impl Into<String>,
+        description: impl Into<String>,
+        first_day: i64,
+        days: u32,
+        series: Vec<SeriesData>,
+        date: impl Fn(i64) -> String,
+    ) -> LineChart {
+        let baseline = HEIGHT - BOTTOM;
+        let plot_height = HEIGHT - TOP - BOTTOM;
+        let right = WIDTH - SIDE;
+        let span = days.saturating_sub(1).max(1);
+        let last_day = first_day + i64::from(days.max(1)) - 1;
+        let in_window = |d: &i64| (first_day..=last_day).contains(d);
+        let max = series
+            .iter()
+            .flat_map(|(_, _, points)| points.iter().filter(|(d, _)| in_window(d)))
+            .map(|(_, v)| *v)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let series: Vec<Series> = series
+            .into_iter()
+            .map(|(id, label, points)| {
+                let dots: Vec<Dot> = points
+                    .into_iter()
+                    .filter(|(d, _)| in_window(d))
+                    .map(|(day, value)| {
+                        let offset = (day - first_day) as u64;
+                        Dot {
+                            x: LEFT + (offset * u64::from(right - LEFT) / u64::from(span)) as u32,
+                            y: baseline
+                                - (u128::from(value) * u128::from(plot_height) / u128::from(max))
+                                    as u32,
+                            date: date(day),
+                            value,
+                        }
+                    })
+                    .collect();
+                Series {
+                    id,
+                    label,
+                    points: dots
+                        .iter()
+                        .map(|d| format!("{},{}", d.x, d.y))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    last: dots.last().map(|d| d.value),
+                    dots,
+                }
+            })
+            .collect();
+        LineChart {
+            id,
+            title: title.into(),
+            description: description.into(),
+            width: WIDTH,
+            height: HEIGHT,
+            baseline,
+            top: TOP,
+            left: LEFT,
+            right,
+            max,
+            first_label: date(first_day),
+            last_label: date(last_day),
+            label_y: baseline + 18,
+            empty: series.iter().all(|s| s.dots.is_empty()),
+            series,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +263,42 @@ mod tests {
         for pair in c.bars.windows(2) {
             assert!(pair[0].x + pair[0].width < pair[1].x);
         }
+    }
+
+    #[test]
+    fn trend_lines_place_days_left_to_right_and_skip_days_outside() {
+        let c = LineChart::new(
+            "t",
+            "t",
+            "d",
+            100,
+            30,
+            vec![
+                ("a", "A", vec![(99, 7), (100, 0), (114, 5), (129, 10)]),
+                ("b", "B", vec![]),
+            ],
+            |d| format!("day {d}"),
+        );
+        let a = &c.series[0];
+        assert_eq!(a.dots.len(), 3, "day 99 is before the window");
+        assert_eq!(a.dots[0].x, LEFT);
+        assert_eq!(a.dots[2].x, c.right);
+        assert_eq!(a.dots[0].y, c.baseline);
+        assert_eq!(a.dots[2].y, c.top, "the largest value reaches the top");
+        assert_eq!(a.dots[1].y, c.baseline - (c.baseline - c.top) / 2);
+        assert!(a.dots.windows(2).all(|w| w[0].x < w[1].x));
+        assert_eq!(a.last, Some(10));
+        assert_eq!(c.series[1].last, None);
+        assert_eq!(
+            (c.first_label.as_str(), c.last_label.as_str()),
+            ("day 100", "day 129")
+        );
+        assert!(!c.empty);
+        let none = LineChart::new("e", "e", "e", 0, 90, vec![("a", "A", vec![])], |d| {
+            d.to_string()
+        });
+        assert!(none.empty);
+        assert_eq!(none.max, 1, "no division by zero");
     }
 
     #[test]

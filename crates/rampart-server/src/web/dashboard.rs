@@ -1,20 +1,24 @@
-//! The dashboard: the estate at a glance — headline numbers, hosts by days since their
-//! packages last changed (SVG), and the most widespread vulnerable packages.
+//! The dashboard: the estate at a glance — headline numbers (non-compliant hosts and
+//! critical/high findings with exceptions applied, read exactly as
+//! `GET /api/v1/compliance` reads them), compliance by project, the 30- and 90-day
+//! trend and hosts by days since their packages last changed (SVG drawn here), the most
+//! widespread vulnerable packages, report downloads and "scan now".
 //!
-//! The page is three lists — [`Stat`]s, [`BarChart`]s and [`Panel`]s — so further
-//! figures are one `push` each. EXTENSION POINTS for the compliance slice are marked
-//! `EXTENSION POINT` below and in `templates/dashboard.html`.
+//! The page is lists — [`Stat`]s, [`BarChart`]s, [`LineChart`]s and [`Panel`]s — so a
+//! further figure is one `push`.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
 
-use super::chart::BarChart;
+use super::chart::{BarChart, LineChart};
+use super::compliance::{ReportLink, may_scan, report_links, scan_notice};
 use super::text::count;
-use super::{Chrome, Html, WebAuthorized, WebResult};
+use super::{Chrome, Html, QueryPairs, WebAuthorized, WebResult};
 use crate::AppState;
-use crate::auth::{FindingsRead, HostsRead, RequiredPermission};
+use crate::api::compliance::{date_of_day, first_trend_day, summaries, trend_points};
+use crate::auth::{ComplianceRead, FindingsRead, HostsRead, RequiredPermission};
 
 /// A headline number linking to the listing behind it.
 pub(crate) struct Stat {
@@ -71,6 +75,14 @@ impl Cell {
         }
     }
 
+    pub(crate) fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            href: Some(href.into()),
+            class: "",
+        }
+    }
+
     pub(crate) fn class(mut self, class: &'static str) -> Cell {
         self.class = class;
         self
@@ -91,10 +103,17 @@ pub(crate) struct Panel {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
+    notice: Option<String>,
     stats: Vec<Stat>,
+    trends: Vec<LineChart>,
     charts: Vec<BarChart>,
     panels: Vec<Panel>,
+    reports: Vec<ReportLink>,
+    may_scan: bool,
 }
+
+/// The trend windows drawn (days).
+const TREND_WINDOWS: [(&str, u32); 2] = [("trend_30", 30), ("trend_90", 90)];
 
 /// Upper bounds (days) of the update-age buckets; one more bucket holds the rest.
 const AGE_BOUNDS: [i64; 4] = [7, 30, 90, 180];
@@ -105,19 +124,48 @@ const TOP_PACKAGES: u32 = 10;
 pub(super) async fn show(
     auth: WebAuthorized<HostsRead>,
     State(state): State<AppState>,
+    query: QueryPairs,
 ) -> WebResult<Response> {
     auth.caller.require(FindingsRead::PERMISSION, state.now())?;
-    let now = state.now();
+    auth.caller
+        .require(ComplianceRead::PERMISSION, state.now())?;
+    // First, as the API does: refresh the due snapshots, then read them.
+    let compliance = summaries(&state, None).await?;
+    let now = compliance.evaluated_at;
     let store = state.store();
+    let estate = compliance.estate;
+    let over_threshold = store.hosts_with_reason(None, "not_updated").await?;
     let summary = store.estate_summary().await?;
     let ages = store.hosts_by_update_age(now, &AGE_BOUNDS).await?;
     let top = store.top_vulnerable_packages(TOP_PACKAGES).await?;
 
     let stats = vec![
         Stat::new("hosts", "Hosts", summary.hosts, "/hosts"),
-        // EXTENSION POINT (compliance): Stat::new("non_compliant", "Non-compliant
-        // hosts", n, "/hosts?compliance=non_compliant").tone("critical"), and "Hosts
-        // over the alert threshold" from the project standards.
+        Stat::new(
+            "non_compliant",
+            "Non-compliant hosts",
+            estate.non_compliant,
+            "/hosts?compliance=non_compliant",
+        )
+        .tone(if estate.non_compliant > 0 {
+            "critical"
+        } else {
+            ""
+        })
+        .note(format!(
+            "{} compliant, {} stale, {} not evaluated yet",
+            count(estate.compliant),
+            count(estate.stale),
+            count(estate.hosts - estate.evaluated.min(estate.hosts))
+        )),
+        Stat::new(
+            "over_threshold",
+            "Hosts over the update alert threshold",
+            over_threshold,
+            "/hosts?sort=updated&dir=asc",
+        )
+        .tone(if over_threshold > 0 { "warn" } else { "" })
+        .note("no package change for longer than their standard allows".into()),
         Stat::new(
             "hosts_with_critical",
             "Hosts with critical findings",
@@ -132,17 +180,19 @@ pub(super) async fn show(
         Stat::new(
             "critical",
             "Critical findings",
-            summary.findings.critical,
+            estate.critical,
             "/hosts?critical=1&sort=critical&dir=desc",
         )
-        .tone("critical"),
+        .tone("critical")
+        .note(excepted_note(summary.findings.critical, estate.critical)),
         Stat::new(
             "high",
             "High findings",
-            summary.findings.high,
+            estate.high,
             "/hosts?sort=critical&dir=desc",
         )
-        .tone("high"),
+        .tone("high")
+        .note(excepted_note(summary.findings.high, estate.high)),
         Stat::new(
             "security_updates",
             "Pending security updates",
@@ -163,20 +213,78 @@ pub(super) async fn show(
         .map(|(label, n)| ((*label).to_owned(), *n, None))
         .collect();
     data.push(("never".to_owned(), ages.never, None));
-    let charts = vec![
-        BarChart::new(
-            "update_age",
-            "Hosts by days since last update",
-            "Number of hosts by whole days since their installed packages last changed",
-            data,
-        ),
-        // EXTENSION POINT (compliance): the 30- and 90-day trend of non-compliant hosts
-        // and open findings, one BarChart each, from the compliance slice's trend table.
-    ];
+    let charts = vec![BarChart::new(
+        "update_age",
+        "Hosts by days since last update",
+        "Number of hosts by whole days since their installed packages last changed",
+        data,
+    )];
+    let mut trends = Vec::new();
+    for (id, days) in TREND_WINDOWS {
+        let points = trend_points(&state, None, days).await?;
+        trends.push(LineChart::new(
+            id,
+            format!("Trend, last {days} days"),
+            format!(
+                "Non-compliant hosts and open critical findings per day over the last {days} days"
+            ),
+            first_trend_day(now, days),
+            days,
+            vec![
+                (
+                    "non_compliant",
+                    "Non-compliant hosts",
+                    points.iter().map(|p| (p.day, p.non_compliant)).collect(),
+                ),
+                (
+                    "critical",
+                    "Critical findings",
+                    points.iter().map(|p| (p.day, p.critical)).collect(),
+                ),
+            ],
+            date_of_day,
+        ));
+    }
 
     let panels = vec![
-        // EXTENSION POINT (compliance): a "Compliance by project" Panel (project,
-        // hosts, compliant, non-compliant, top reason), linking to /projects/{id}.
+        Panel {
+            id: "compliance_by_project",
+            title: "Compliance by project".into(),
+            headers: vec![
+                "Project",
+                "Hosts",
+                "Compliant",
+                "Non-compliant",
+                "Stale",
+                "Critical",
+            ],
+            rows: compliance
+                .projects
+                .into_iter()
+                .map(|(p, c)| {
+                    let hosts = format!("/hosts?project={}", p.id);
+                    vec![
+                        Cell::link(p.name, format!("/projects/{}", p.id)),
+                        Cell::link(count(c.hosts), hosts.clone()).class("num"),
+                        Cell::link(count(c.compliant), format!("{hosts}&compliance=compliant"))
+                            .class("num"),
+                        Cell::link(
+                            count(c.non_compliant),
+                            format!("{hosts}&compliance=non_compliant"),
+                        )
+                        .class(if c.non_compliant > 0 {
+                            "num sev-critical"
+                        } else {
+                            "num"
+                        }),
+                        Cell::link(count(c.stale), format!("{hosts}&compliance=stale"))
+                            .class("num"),
+                        Cell::text(count(c.critical)).class("num"),
+                    ]
+                })
+                .collect(),
+            empty: "No project yet.",
+        },
         Panel {
             id: "top_packages",
             title: "Most widespread vulnerable packages".into(),
@@ -199,9 +307,21 @@ pub(super) async fn show(
 
     Ok(Html(DashboardPage {
         chrome: auth.chrome(&state, "/"),
+        notice: scan_notice(&state, &query).await,
+        may_scan: may_scan(&auth, &state),
         stats,
+        trends,
         charts,
         panels,
+        reports: report_links(None),
     })
     .into_response())
+}
+
+/// "3 more accepted by exceptions" when exceptions hide some of `all`.
+fn excepted_note(all: u64, open: u64) -> String {
+    match all.saturating_sub(open) {
+        0 => "exceptions applied".into(),
+        n => format!("{} more accepted by exceptions", count(n)),
+    }
 }

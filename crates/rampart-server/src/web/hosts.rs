@@ -1,17 +1,20 @@
-//! The hosts list (filters, search, sort, pages) and one host's page (OS, labels,
-//! findings with the range that matched, pending updates, packages, inventory
-//! timeline, agents).
+//! The hosts list (filters — compliance among them —, search, sort, pages, a
+//! compliance column) and one host's page (OS, labels, compliance with every reason,
+//! exceptions in force, findings with the range that matched and the exception
+//! accepting each, pending updates, packages, inventory timeline, agents).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use rampart_core::exceptions::ExceptionScope;
 use rampart_core::severity::SeverityLevel;
-use rampart_store::{HostFilter, HostOrder, HostSort, Page, SeverityCounts};
+use rampart_store::{ComplianceMatch, HostFilter, HostOrder, HostSort, Page, SeverityCounts};
 
+use super::compliance::state_label;
 use super::text::{ago, count, datetime};
 use super::{Chrome, Html, QueryPairs, WebAuthorized, WebError, WebResult};
 use crate::AppState;
-use crate::auth::HostsRead;
+use crate::auth::{ComplianceRead, ExceptionsRequest, HostsRead, RequiredPermission};
 
 /// Hosts per page of the list.
 pub(crate) const PAGE_SIZE: u32 = 50;
@@ -38,6 +41,9 @@ pub(crate) struct HostRow {
     pub(crate) total: u64,
     pub(crate) last_seen: String,
     pub(crate) last_updated: String,
+    /// The last evaluation: `compliant`, `non-compliant`, `stale`, `not evaluated`.
+    pub(crate) compliance: &'static str,
+    pub(crate) compliance_class: &'static str,
 }
 
 fn os_name(h: &rampart_store::Host) -> String {
@@ -48,7 +54,8 @@ fn os_name(h: &rampart_store::Host) -> String {
     }
 }
 
-/// Rows for a page of hosts, with their finding counts in one query.
+/// Rows for a page of hosts, with their finding counts and last compliance
+/// evaluations in one query each.
 pub(crate) async fn rows(
     state: &AppState,
     hosts: Vec<rampart_store::Host>,
@@ -56,11 +63,15 @@ pub(crate) async fn rows(
     let now = state.now();
     let ids: Vec<String> = hosts.iter().map(|h| h.id.clone()).collect();
     let mut counts = state.store().severity_counts_for_hosts(&ids).await?;
+    let snapshots = state.store().host_compliance_for(&ids).await?;
     Ok(hosts
         .into_iter()
         .map(|h| {
             let c: SeverityCounts = counts.remove(&h.id).unwrap_or_default();
+            let (compliance, compliance_class) = state_label(snapshots.get(&h.id));
             HostRow {
+                compliance,
+                compliance_class,
                 os: os_name(&h),
                 last_seen: ago(now, h.last_seen),
                 last_updated: h
@@ -121,6 +132,7 @@ struct Filters {
     label: String,
     os: String,
     critical: String,
+    compliance: String,
     q: String,
     sort: &'static str,
     dir: &'static str,
@@ -135,6 +147,7 @@ impl Filters {
             ("label", &self.label),
             ("os", &self.os),
             ("critical", &self.critical),
+            ("compliance", &self.compliance),
             ("q", &self.q),
         ] {
             if !v.is_empty() {
@@ -208,6 +221,7 @@ pub(super) async fn list(
         label: query.get("label").unwrap_or("").to_owned(),
         os: query.get("os").unwrap_or("").to_owned(),
         critical: query.get("critical").unwrap_or("").to_owned(),
+        compliance: query.get("compliance").unwrap_or("").to_owned(),
         q: query.get("q").unwrap_or("").to_owned(),
         sort: sort_key,
         dir: if descending { "desc" } else { "asc" },
@@ -220,8 +234,20 @@ pub(super) async fn list(
             "0" => Some(false),
             _ => None,
         },
+        compliance: match f.compliance.as_str() {
+            "compliant" => Some(ComplianceMatch::Compliant),
+            "non_compliant" => Some(ComplianceMatch::NonCompliant),
+            "stale" => Some(ComplianceMatch::Stale),
+            _ => None,
+        },
         ..HostFilter::default()
     };
+    if filter.compliance.is_none() {
+        f.compliance.clear();
+    }
+    // The compliance column and filter read the snapshots: refresh the due ones first,
+    // as the API's compliance reads do.
+    crate::api::compliance::refresh(&state).await?;
     if !f.project.is_empty() {
         match crate::api::hosts::project_id(&state, Some(f.project.clone())).await {
             Ok(id) => filter.project_id = id,
@@ -329,8 +355,29 @@ struct FindingRow {
     cvss: String,
     reason: String,
     first_seen: String,
-    // EXTENSION POINT (exceptions): the accepted-risk exception covering this finding
-    // (reason, approver, expiry), from the exceptions slice.
+    /// The exception in force that accepts this finding: (id, expiry).
+    exception: Option<(String, String)>,
+    /// The exceptions page with a request for this finding on this host prefilled.
+    request_href: String,
+}
+
+/// An exception in force on the host.
+struct ExceptionRow {
+    id: String,
+    advisory: String,
+    scope: String,
+    reason: String,
+    ticket: String,
+    expires_at: String,
+}
+
+/// The host's compliance panel.
+struct CompliancePanel {
+    state: &'static str,
+    class: &'static str,
+    reasons: Vec<String>,
+    evaluated_at: String,
+    state_since: String,
 }
 
 struct UpdateRow {
@@ -379,6 +426,9 @@ struct HostPage {
     last_inventory: String,
     last_updated: String,
     counts: SeverityCounts,
+    compliance: Option<CompliancePanel>,
+    exceptions: Vec<ExceptionRow>,
+    may_request: bool,
     findings: Vec<FindingRow>,
     updates: Vec<UpdateRow>,
     security_updates: usize,
@@ -410,7 +460,51 @@ pub(super) async fn show(
     };
     let now = state.now();
     let counts = store.host_severity_counts(&id).await?;
-    let findings = store.host_findings(&id).await?;
+    let findings = store.cover(store.host_findings(&id).await?, now).await?;
+    // The compliance panel, as `GET /api/v1/hosts/{id}/compliance` answers: evaluated
+    // now, then read back.
+    let compliance = if auth.may(&state, ComplianceRead::PERMISSION) {
+        state.compliance().evaluate_host(&id, now).await?;
+        store.host_compliance(&id).await?.map(|c| {
+            let (state, class) = state_label(Some(&c));
+            CompliancePanel {
+                state,
+                class,
+                reasons: c.reasons.iter().map(ToString::to_string).collect(),
+                evaluated_at: datetime(c.evaluated_at),
+                state_since: datetime(c.state_since),
+            }
+        })
+    } else {
+        None
+    };
+    let projects = store
+        .host_project_ids(std::slice::from_ref(&id))
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let exceptions = store
+        .active_exceptions(now)
+        .await?
+        .into_iter()
+        .filter(|e| match &e.scope {
+            ExceptionScope::Host { host_id } => *host_id == id,
+            ExceptionScope::Project { project_id } => projects.contains(project_id),
+            ExceptionScope::Estate => true,
+        })
+        .map(|e| ExceptionRow {
+            scope: match &e.scope {
+                ExceptionScope::Host { .. } => "this host".into(),
+                ExceptionScope::Project { project_id } => format!("project {project_id}"),
+                ExceptionScope::Estate => "estate".into(),
+            },
+            expires_at: datetime(e.expires_at),
+            ticket: e.ticket.unwrap_or_default(),
+            reason: e.reason,
+            advisory: e.advisory,
+            id: e.id,
+        })
+        .collect();
     let updates = store.host_updates(&id).await?;
     let packages = store.host_packages(&id).await?;
     let history = store
@@ -447,9 +541,19 @@ pub(super) async fn show(
         .count();
     let finding_rows = findings
         .into_iter()
-        .map(|h| {
+        .map(|covered| {
+            let h = covered.finding;
             let f = h.finding;
             FindingRow {
+                exception: covered.exception.map(|e| (e.id, datetime(e.expires_at))),
+                request_href: format!(
+                    "/exceptions?{}#request",
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("advisory", &f.advisory)
+                        .append_pair("scope", "host")
+                        .append_pair("host", &id)
+                        .finish()
+                ),
                 aliases: f.aliases.join(", "),
                 package: if f.source != f.package {
                     format!("{} (source {})", f.package, f.source)
@@ -505,6 +609,9 @@ pub(super) async fn show(
             |t| format!("{} ({})", datetime(t), ago(now, t)),
         ),
         counts,
+        compliance,
+        exceptions,
+        may_request: auth.may(&state, ExceptionsRequest::PERMISSION),
         findings: finding_rows,
         updates: update_rows,
         security_updates,

@@ -43,6 +43,33 @@ pub(crate) fn count(n: u64) -> String {
     out
 }
 
+/// `YYYY-MM-DD` (what `<input type="date">` submits) → the instant that day ends, 00:00
+/// UTC of the next day: an exception "until 2026-12-31" applies through that day.
+pub(crate) fn end_of_date(date: &str) -> Option<Millis> {
+    let mut parts = date.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    // Reject 2026-02-30 and the like: the day must survive the round trip.
+    (civil_from_days(days) == (y, m, d)).then_some((days + 1) * DAY)
+}
+
+/// (year, month, day) → days since the Unix epoch (Howard Hinnant's
+/// `days_from_civil`, the inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since the Unix epoch → (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -69,6 +96,26 @@ mod tests {
         assert_eq!(datetime(1_795_961_039_000), "2026-11-29 14:03 UTC");
         assert_eq!(datetime(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(datetime(-1000), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn dates_end_at_midnight_utc_after_the_day() {
+        assert_eq!(end_of_date("1970-01-01"), Some(DAY));
+        assert_eq!(end_of_date("2026-11-29"), Some(1_795_996_800_000));
+        assert_eq!(
+            datetime(end_of_date("2024-02-29").unwrap()),
+            "2024-03-01 00:00 UTC"
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1",
+            "",
+            "x-y-z",
+            "2026-00-10",
+        ] {
+            assert_eq!(end_of_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //! fresh `--user-data-dir`, which Chromium requires for that switch): only chains that
 //! contain this test's CA are accepted, unlike `--ignore-certificate-errors`.
 //!
+//! Beyond reading pages: the dashboard's compliance numbers against the compliance
+//! API, the compliance report's CSV and PDF downloaded from the dashboard's links with
+//! the browser's session cookie (checked against the API, the PDF through
+//! `pdftotext`), and an exception requested by one user, refused to that user's own
+//! approval, then approved by a second user who logs in through the form.
+//!
 //! Screenshots of the dashboard and a host page are written under
 //! `target/test-artefacts/` (the paths are printed).
 
@@ -92,6 +98,54 @@ fn api(server: &ServerProcess, token: &str, path: &str) -> Value {
     let (status, body) = https(&server.url, &server.ca, "GET", path, Some(token), None);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
+}
+
+/// GETs `path` as the browser would, with its session cookie: what following a
+/// download link fetches. Returns the status and the body's bytes.
+fn fetch_with_cookie(server: &ServerProcess, path: &str, session: &str) -> (u16, Vec<u8>) {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let pem = std::fs::read(&server.ca).unwrap();
+    let cert = Certificate::from_pem(&pem).unwrap().to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::Specific(std::sync::Arc::new(vec![cert])))
+                .build(),
+        )
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(&format!("{}{path}", server.url))
+        .header("Cookie", &format!("rampart_session={session}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    (status, bytes)
+}
+
+/// A download link's target as a path on the server (WebDriver may answer the
+/// resolved URL).
+fn link_path(s: &Session<'_>, server: &ServerProcess, css: &str) -> String {
+    let href = s.attr(&s.find(css), "href").expect("href");
+    href.strip_prefix(&server.url).unwrap_or(&href).to_owned()
+}
+
+/// The number after `label` on a `pdftotext -layout` line.
+fn pdf_total(text: &str, label: &str) -> u64 {
+    text.lines()
+        .find_map(|line| {
+            let rest = line.trim_start().strip_prefix(label)?;
+            rest.starts_with(' ').then_some(())?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no total for {label:?} in:\n{text}"))
 }
 
 /// `data-value` of a dashboard stat.
@@ -262,6 +316,58 @@ fn a_person_logs_in_reads_the_dashboard_and_drills_into_a_host_and_an_advisory()
             .count() as u64;
     }
     assert_eq!(stat(&s, "security_updates"), security);
+    // The compliance figures are the compliance API's (exceptions applied).
+    let compliance = api(&server, &token, "/api/v1/compliance");
+    let estate = &compliance["estate"];
+    let non_compliant = stat(&s, "non_compliant");
+    assert_eq!(non_compliant, estate["non_compliant"].as_u64().unwrap());
+    assert!(
+        non_compliant >= 1,
+        "critical findings make hosts non-compliant"
+    );
+    let critical_before = stat(&s, "critical");
+    assert_eq!(critical_before, estate["critical"].as_u64().unwrap());
+    assert_eq!(stat(&s, "high"), estate["high"].as_u64().unwrap());
+    assert_eq!(s.find_all("#trend_30, #trend_90").len(), 2, "both trends");
+
+    // Download the compliance report's CSV and PDF from the dashboard's links, with
+    // the browser's own session cookie.
+    let session = s.cookie("rampart_session").expect("the browser's session");
+    let csv_path = link_path(&s, &server, "a[data-report=\"compliance-csv\"]");
+    assert!(
+        csv_path.starts_with("/api/v1/reports/compliance?"),
+        "{csv_path}"
+    );
+    let (status, csv) = fetch_with_cookie(&server, &csv_path, &session);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&csv));
+    let csv = String::from_utf8(csv).unwrap();
+    let host_rows = csv.split("\r\n").filter(|l| !l.is_empty()).count() - 1;
+    assert_eq!(host_rows as u64, estate["hosts"].as_u64().unwrap(), "{csv}");
+    let pdf_path = link_path(&s, &server, "a[data-report=\"compliance-pdf\"]");
+    let (status, pdf) = fetch_with_cookie(&server, &pdf_path, &session);
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF-"));
+    if require_tool("pdftotext", "the PDF report check") {
+        let pdf_file = dir.path().join("compliance.pdf");
+        std::fs::write(&pdf_file, &pdf).unwrap();
+        let text = run_ok(
+            Command::new("pdftotext")
+                .arg("-layout")
+                .arg(&pdf_file)
+                .arg("-"),
+        );
+        assert_eq!(pdf_total(&text, "Hosts"), estate["hosts"].as_u64().unwrap());
+        // The report tells stale hosts apart; the API counts them as non-compliant.
+        assert_eq!(
+            pdf_total(&text, "Non-compliant hosts") + pdf_total(&text, "Stale hosts"),
+            non_compliant
+        );
+        assert_eq!(pdf_total(&text, "Critical findings"), critical_before);
+        assert_eq!(
+            pdf_total(&text, "High findings"),
+            estate["high"].as_u64().unwrap()
+        );
+    }
     // The chart is drawn: one bar per age bucket, both hosts updated today.
     let bars = s.find_all("#update_age g.bar");
     assert_eq!(bars.len(), 6);
@@ -329,6 +435,115 @@ fn a_person_logs_in_reads_the_dashboard_and_drills_into_a_host_and_an_advisory()
         s.text(&s.find("#affected-hosts")),
         api_view["affected_hosts"]["total"].to_string()
     );
+
+    // Request an exception for a critical finding of web-1 from its row, as root.
+    let web1_id = web1["id"].as_str().unwrap();
+    let critical_advisory = findings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["severity"] == "critical")
+        .and_then(|f| f["advisory"].as_str())
+        .expect("a critical finding on web-1")
+        .to_owned();
+    s.goto(&format!("{}/hosts/{web1_id}", server.url));
+    assert_eq!(
+        s.text(&s.find("#compliance-state")),
+        "non-compliant",
+        "a critical finding"
+    );
+    s.click(&s.find(&format!(
+        "#findings tr[data-advisory=\"{critical_advisory}\"] a.request"
+    )));
+    s.wait_for_url("the request form", |u| u.contains("/exceptions?"));
+    assert_eq!(
+        s.attr(&s.find("#req-advisory"), "value").as_deref(),
+        Some(critical_advisory.as_str())
+    );
+    assert_eq!(
+        s.attr(&s.find("#req-host"), "value").as_deref(),
+        Some(web1_id)
+    );
+    s.fill("#req-reason", "vendor fix is scheduled for the next window");
+    s.fill("#req-ticket", "CHG-7");
+    s.click(&s.find("#req-submit"));
+    let url = s.wait_for_url("the requested exception", |u| u.contains("done=requested"));
+    let exception_id = url
+        .split("id=")
+        .nth(1)
+        .and_then(|r| r.split(['#', '&']).next())
+        .unwrap()
+        .to_owned();
+    // Approving one's own request is refused, with the reason.
+    s.click(&s.find(&format!(
+        "tr[data-exception=\"{exception_id}\"] button.approve"
+    )));
+    s.wait_for_url("the refusal", |u| u.ends_with("/approve"));
+    assert!(
+        s.text(&s.find("main"))
+            .contains("the requester of an exception cannot approve it"),
+        "{}",
+        s.source()
+    );
+    let view = api(
+        &server,
+        &token,
+        &format!("/api/v1/exceptions/{exception_id}"),
+    );
+    assert_eq!(view["status"], "requested");
+
+    // A second person logs in through the form and approves it.
+    let password_file = dir.path().join("olga.password");
+    std::fs::write(&password_file, "olga's long browser password").unwrap();
+    run_ok(Command::new(env!("CARGO_BIN_EXE_rampart")).args([
+        "admin",
+        "create-user",
+        "olga",
+        "--role",
+        "operator",
+        "--password-file",
+        password_file.to_str().unwrap(),
+        "--data-dir",
+        data_s,
+    ]));
+    s.goto(&format!("{}/exceptions", server.url));
+    s.click(&s.find("header form button"));
+    s.wait_for_url("the login form", |u| u.ends_with("/login"));
+    s.fill("#name", "olga");
+    s.fill("#password", "olga's long browser password");
+    s.click(&s.find("#login"));
+    s.wait_for_url("the dashboard", |u| u.ends_with('/'));
+    s.click(&s.find("nav a[href=\"/exceptions\"]"));
+    s.wait_for_url("the exceptions page", |u| u.ends_with("/exceptions"));
+    s.click(&s.find(&format!(
+        "tr[data-exception=\"{exception_id}\"] button.approve"
+    )));
+    s.wait_for_url("the approval", |u| u.contains("done=approved"));
+    let row = s.find(&format!("tr[data-exception=\"{exception_id}\"]"));
+    assert_eq!(s.attr(&row, "data-status").as_deref(), Some("approved"));
+    let view = api(
+        &server,
+        &token,
+        &format!("/api/v1/exceptions/{exception_id}"),
+    );
+    assert_eq!(view["status"], "approved");
+    assert_eq!(view["decided_by"], "olga");
+    // The dashboard counts the accepted finding out, as the API does.
+    s.goto(&format!("{}/", server.url));
+    let estate = api(&server, &token, "/api/v1/compliance")["estate"].clone();
+    assert_eq!(stat(&s, "critical"), estate["critical"].as_u64().unwrap());
+    assert!(
+        stat(&s, "critical") < critical_before,
+        "one critical finding accepted"
+    );
+    assert_eq!(
+        stat(&s, "non_compliant"),
+        estate["non_compliant"].as_u64().unwrap()
+    );
+    s.goto(&format!("{}/hosts/{web1_id}", server.url));
+    s.find(&format!(
+        "#exceptions tr[data-exception=\"{exception_id}\"]"
+    ));
 
     drop(s);
     drop(driver);

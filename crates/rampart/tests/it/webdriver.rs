@@ -193,6 +193,16 @@ impl Session<'_> {
             .map(str::to_owned)
     }
 
+    /// The value of the browser's cookie `name` for the current page, if set.
+    pub(crate) fn cookie(&self, name: &str) -> Option<String> {
+        let all = self.call("GET", "/cookie", None);
+        all.as_array()?
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["value"].as_str())
+            .map(str::to_owned)
+    }
+
     pub(crate) fn click(&self, e: &Element) {
         self.call("POST", &format!("/element/{}/click", e.0), None);
     }
