@@ -24,6 +24,7 @@
 
 use std::time::Duration;
 
+use rampart_core::change_request::{ChangeRequestItem, OverdueUpdate};
 use rampart_core::compliance::{
     Compliance, DAY, FindingFact, HostFacts, PendingUpdateFact, Reason, Standard, State,
     UnauthorizedFact, evaluate,
@@ -586,15 +587,87 @@ async fn hosts_of(
     }
 }
 
-/// Runs [`ComplianceEngine::tick`] every `every` until the task is dropped; failures
-/// are logged and retried at the next round. Transitions go to subscribers (and the log).
+/// A project's overdue security updates, from its hosts' latest snapshots: what the
+/// project's change request asks for (hosts in id order, updates as the reasons list
+/// them). Empty when nothing is overdue, which closes an open request.
+pub async fn overdue_updates(
+    store: &Store,
+    project_id: &str,
+) -> Result<Vec<ChangeRequestItem>, rampart_store::Error> {
+    let snapshots = store
+        .list_host_compliance(
+            &rampart_store::ComplianceFilter {
+                project_id: Some(project_id.to_owned()),
+                ..Default::default()
+            },
+            Page {
+                limit: u32::MAX,
+                offset: 0,
+            },
+        )
+        .await?;
+    let mut items: Vec<ChangeRequestItem> = snapshots
+        .items
+        .into_iter()
+        .filter_map(|snap| {
+            let updates: Vec<OverdueUpdate> = snap
+                .reasons
+                .iter()
+                .filter_map(|r| match r {
+                    Reason::OverdueSecurityUpdate {
+                        package,
+                        installed,
+                        candidate,
+                        pending_since,
+                        ..
+                    } => Some(OverdueUpdate {
+                        package: package.clone(),
+                        installed: installed.clone(),
+                        candidate: candidate.clone(),
+                        pending_since: *pending_since,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            (!updates.is_empty()).then_some(ChangeRequestItem {
+                host_id: snap.host_id,
+                hostname: snap.hostname,
+                updates,
+            })
+        })
+        .collect();
+    items.sort_by(|a, b| a.host_id.cmp(&b.host_id));
+    Ok(items)
+}
+
+/// One round of the scheduler: [`ComplianceEngine::tick`], then every project's change
+/// request brought in line with its overdue security updates (opened, updated or
+/// closed; the notifier emits the events, which a ticketing webhook receives).
+pub async fn scheduler_round(
+    state: &crate::AppState,
+    now: Millis,
+) -> Result<TickReport, rampart_store::Error> {
+    let report = state.compliance().tick(state.engine(), now).await?;
+    for project in state.store().list_projects().await? {
+        let items = overdue_updates(state.store(), &project.id).await?;
+        if let Err(e) =
+            crate::notifier::open_or_update_change_request(state, &project.id, &items).await
+        {
+            tracing::warn!(project = %project.name, error = %e, "updating the change request failed");
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`scheduler_round`] every `every` until the task is dropped; failures are
+/// logged and retried at the next round. Transitions go to subscribers (and the log).
 pub async fn run_scheduler(state: crate::AppState, every: Duration) {
     let mut ticker = tokio::time::interval(every.max(Duration::from_secs(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         let now = state.now();
-        match state.compliance().tick(state.engine(), now).await {
+        match scheduler_round(&state, now).await {
             Ok(report) => {
                 for t in &report.transitions {
                     tracing::info!(transition = ?t, "compliance transition");

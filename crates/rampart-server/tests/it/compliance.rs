@@ -495,3 +495,85 @@ async fn standards_software_policy_scans_and_trend() {
     })
     .await;
 }
+
+/// A project whose hosts have security updates pending past its standard gets one open
+/// change request listing them; the scheduler keeps it in step and closes it when
+/// nothing is overdue any more.
+#[tokio::test]
+async fn overdue_updates_open_and_close_the_projects_change_request() {
+    each_backend(|store| async move {
+        let Estate {
+            t, admin, host_id, ..
+        } = estate(store).await;
+        let created = t
+            .call(
+                Method::POST,
+                "/api/v1/projects",
+                &admin,
+                Some(json!({"name": "prod", "description": "", "selector": {"env": "prod"}})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let project_id = created.body["id"].as_str().unwrap().to_owned();
+
+        rampart_server::compliance_engine::scheduler_round(&t.state, t.now())
+            .await
+            .unwrap();
+        let open = t.get("/api/v1/change-requests?status=open", &admin).await;
+        assert_eq!(open.body["total"], 1, "{}", open.text);
+        let cr = &open.body["items"][0];
+        assert_eq!(cr["project_id"], project_id.as_str());
+        assert_eq!(cr["items"][0]["host_id"], host_id.as_str());
+        assert_eq!(cr["items"][0]["hostname"], "web-1");
+        let update = &cr["items"][0]["updates"][0];
+        assert_eq!(update["package"], "openssl");
+        assert_eq!(update["candidate"], "3.0.11-1~deb12u2");
+        assert_eq!(update["pending_since"], T0);
+        let id = cr["id"].as_str().unwrap().to_owned();
+
+        // Another round with nothing new: the same request, unchanged.
+        t.advance(MINUTE);
+        t.store.record_checkin(&host_id, t.now()).await.unwrap();
+        rampart_server::compliance_engine::scheduler_round(&t.state, t.now())
+            .await
+            .unwrap();
+        let again = t.get("/api/v1/change-requests", &admin).await;
+        assert_eq!(again.body["total"], 1, "{}", again.text);
+        assert_eq!(again.body["items"][0]["id"], id.as_str());
+
+        // The host installs the update: nothing is overdue, the request closes.
+        let mut inventory = t.store.host_inventory(&host_id).await.unwrap().unwrap();
+        inventory.state.updates.clear();
+        for p in &mut inventory.state.packages {
+            if p.name == "openssl" {
+                p.version = "3.0.11-1~deb12u2".into();
+            }
+        }
+        let now = t.now();
+        let outcome = t
+            .store
+            .record_inventory(&host_id, &inventory, now)
+            .await
+            .unwrap();
+        t.state
+            .engine()
+            .after_inventory(&host_id, outcome, now)
+            .await
+            .unwrap();
+        t.state
+            .compliance()
+            .after_inventory(&host_id, outcome, now)
+            .await
+            .unwrap();
+        rampart_server::compliance_engine::scheduler_round(&t.state, t.now())
+            .await
+            .unwrap();
+        let closed = t
+            .get(&format!("/api/v1/change-requests/{id}"), &admin)
+            .await;
+        assert_eq!(closed.body["status"], "closed", "{}", closed.text);
+        let open = t.get("/api/v1/change-requests?status=open", &admin).await;
+        assert_eq!(open.body["total"], 0, "{}", open.text);
+    })
+    .await;
+}
