@@ -92,12 +92,11 @@ impl Store {
             .fetch_one(pool)
             .await?;
             let findings = counts(&levels)?;
+            // The security figures range over the (category, host_id) index only.
             let updates = sqlx::query(
-                "SELECT COUNT(*) AS n,
-                        COUNT(CASE WHEN category = 'security' THEN 1 END) AS security,
-                        COUNT(DISTINCT CASE WHEN category = 'security' THEN host_id END)
-                            AS security_hosts
-                 FROM pending_updates",
+                "SELECT (SELECT COUNT(*) FROM pending_updates) AS n,
+                        COUNT(*) AS security, COUNT(DISTINCT host_id) AS security_hosts
+                 FROM pending_updates WHERE category = 'security'",
             )
             .fetch_one(pool)
             .await?;

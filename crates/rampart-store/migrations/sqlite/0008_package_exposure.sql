@@ -46,3 +46,11 @@ INSERT INTO package_exposure
 -- Migration 0005's covering index served only the per-view aggregate replaced here;
 -- dropping it saves a write per finding.
 DROP INDEX findings_package_host;
+
+-- The dashboard's other estate-wide figures (src/summary.rs), each read from a covering
+-- index instead of the table: pending updates and hosts with a pending security update
+-- from (category, host_id); hosts by days since their last update from last_updated_at
+-- (on SQLite a host row carries its whole inventory, so scanning the table reads
+-- thousands of pages for one integer each).
+CREATE INDEX pending_updates_category_host ON pending_updates(category, host_id);
+CREATE INDEX hosts_last_updated ON hosts(last_updated_at);

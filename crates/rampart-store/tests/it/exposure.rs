@@ -261,7 +261,7 @@ async fn exposure_equals_a_fresh_aggregate_after_random_changes(ctx: Ctx) {
 }
 
 /// Migration 0008 fills the counters from the findings already stored: undo it (drop
-/// its tables, restore the index it drops, forget it ran), reopen so it runs again.
+/// what it creates, restore the index it drops, forget it ran), reopen so it runs again.
 async fn migration_backfills_exposure_from_existing_findings(ctx: Ctx) {
     let s = &ctx.store;
     let mut raw = Raw::connect(&ctx.location).await;
@@ -280,6 +280,8 @@ async fn migration_backfills_exposure_from_existing_findings(ctx: Ctx) {
     raw.execute(
         "DROP TABLE package_exposure;
          DROP TABLE package_advisories;
+         DROP INDEX pending_updates_category_host;
+         DROP INDEX hosts_last_updated;
          CREATE INDEX findings_package_host
              ON findings(package, host_id, severity_rank, advisory_id);
          DELETE FROM _sqlx_migrations WHERE version = 8;",
