@@ -3,5 +3,5 @@
 
 mod compliance;
 mod conformance;
-mod exposure;
+mod dashboard;
 mod support;

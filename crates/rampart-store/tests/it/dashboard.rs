@@ -1,14 +1,19 @@
-//! Conformance cases of the per-package exposure counters (`src/exposure.rs`): after
-//! seeded random sequences of `replace_findings` and `delete_host`, the maintained
-//! figures equal both an aggregate computed from scratch in Rust (from what the test
-//! wrote) and the aggregate SQL the dashboard used to run over the findings table; and
-//! migration 0008 backfills the same figures from existing findings.
+//! Conformance cases for the figures the dashboard reads through shortcuts. The
+//! per-package exposure counters (`src/exposure.rs`): after seeded random sequences of
+//! `replace_findings` and `delete_host`, they equal both an aggregate computed from
+//! scratch in Rust (from what the test wrote) and the aggregate SQL the dashboard used to
+//! run over the findings table; migration 0008 backfills the same figures from existing
+//! findings. Project membership in compliance queries (a set, not a per-host NOT EXISTS)
+//! agrees with the host list's project filter.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use rampart_core::compliance::{Compliance, State};
 use rampart_core::matcher::Finding;
 use rampart_core::severity::SeverityLevel;
-use rampart_store::{SeverityCounts, Store, VulnerablePackage};
+use rampart_store::{
+    ComplianceFilter, HostFilter, NewProject, Page, SeverityCounts, Store, VulnerablePackage,
+};
 use sqlx::Connection as _;
 
 use crate::conformance::conformance;
@@ -17,6 +22,7 @@ use crate::support::{Ctx, enrol, finding, labels};
 conformance!(
     exposure_equals_a_fresh_aggregate_after_random_changes,
     migration_backfills_exposure_from_existing_findings,
+    compliance_project_membership_matches_the_host_filter,
 );
 
 const T0: i64 = 1_760_000_000_000;
@@ -290,4 +296,82 @@ async fn migration_backfills_exposure_from_existing_findings(ctx: Ctx) {
     let again = ctx.reopen().await;
     check(&again, &mut raw, &model, "re-running migration 0008").await;
     again.close().await;
+}
+
+/// Projects with two selectors, one, none, and an unknown project id: the compliance
+/// summary and listing count exactly the hosts the host list's project filter returns.
+async fn compliance_project_membership_matches_the_host_filter(ctx: Ctx) {
+    let s = &ctx.store;
+    let hosts = [
+        ("a", &[("env", "prod"), ("role", "web")][..]),
+        ("b", &[("env", "prod"), ("role", "db")][..]),
+        ("c", &[("env", "dev"), ("role", "web")][..]),
+        ("d", &[("role", "web")][..]),
+        ("e", &[][..]),
+    ];
+    for (name, l) in hosts {
+        let host = enrol(s, name, &labels(l), T0).await.host;
+        // Every host evaluated (compliant, nothing pending), so the listing counts too.
+        let snapshot = Compliance {
+            state: State::Compliant,
+            reasons: Vec::new(),
+            excepted: Vec::new(),
+            critical: 0,
+            high: 0,
+            pending_security: 0,
+            next_evaluation_at: None,
+        };
+        s.record_host_compliance(&host.id, &snapshot, T0)
+            .await
+            .unwrap();
+    }
+    let mut cases = Vec::new();
+    for (name, selector, expected) in [
+        ("prod-web", &[("env", "prod"), ("role", "web")][..], 1),
+        ("prod", &[("env", "prod")][..], 2),
+        ("web", &[("role", "web")][..], 3),
+        ("everything", &[][..], 5),
+    ] {
+        let project = s
+            .create_project(
+                NewProject {
+                    name,
+                    description: "",
+                    selector: &labels(selector),
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        cases.push((project.id, expected));
+    }
+    cases.push(("no-such-project".to_owned(), 0));
+    for (id, expected) in cases {
+        let listed = s
+            .list_hosts(
+                &HostFilter {
+                    project_id: Some(id.clone()),
+                    ..HostFilter::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(listed, expected, "host list of {id}");
+        let summary = s.compliance_summary(Some(&id)).await.unwrap();
+        assert_eq!(summary.hosts, expected, "compliance summary of {id}");
+        let snapshots = s
+            .list_host_compliance(
+                &ComplianceFilter {
+                    project_id: Some(id.clone()),
+                    ..ComplianceFilter::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(snapshots.total, expected, "compliance listing of {id}");
+        assert_eq!(summary.compliant, expected, "compliant hosts of {id}");
+    }
 }
