@@ -27,6 +27,9 @@ conformance!(
 
 const T0: i64 = 1_760_000_000_000;
 
+/// One ranked package: name, hosts, findings, distinct advisories, worst severity.
+type Ranked = (String, u64, u64, u64, SeverityLevel);
+
 /// xorshift64*: a tiny seeded generator, so a failing sequence replays exactly.
 struct Rng(u64);
 
@@ -86,9 +89,7 @@ fn stored(findings: &[Finding]) -> Vec<Finding> {
 
 /// The ranking and severity counts computed from scratch over every host's findings,
 /// ordered like `Store::top_vulnerable_packages`.
-fn expected(
-    hosts: &BTreeMap<String, Vec<Finding>>,
-) -> (Vec<(String, u64, u64, u64, SeverityLevel)>, SeverityCounts) {
+fn expected(hosts: &BTreeMap<String, Vec<Finding>>) -> (Vec<Ranked>, SeverityCounts) {
     #[derive(Default)]
     struct Acc {
         hosts: BTreeSet<String>,
@@ -130,7 +131,7 @@ fn expected(
     (ranking, counts)
 }
 
-fn tuples(top: Vec<VulnerablePackage>) -> Vec<(String, u64, u64, u64, SeverityLevel)> {
+fn tuples(top: Vec<VulnerablePackage>) -> Vec<Ranked> {
     top.into_iter()
         .map(|p| (p.package, p.hosts, p.findings, p.advisories, p.worst))
         .collect()
@@ -169,7 +170,7 @@ impl Raw {
 
     /// The per-package aggregate over every findings row, exactly as the dashboard
     /// computed it before the counters existed.
-    async fn aggregate(&mut self) -> Vec<(String, u64, u64, u64, SeverityLevel)> {
+    async fn aggregate(&mut self) -> Vec<Ranked> {
         const SQL: &str = "SELECT package, COUNT(DISTINCT host_id), COUNT(*), \
              COUNT(DISTINCT advisory_id), MAX(severity_rank) FROM findings GROUP BY package \
              ORDER BY 2 DESC, 5 DESC, package";
