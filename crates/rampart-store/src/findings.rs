@@ -9,6 +9,7 @@ use rampart_core::matcher::Finding;
 use rampart_core::severity::{Severity, SeverityLevel};
 use sqlx::QueryBuilder;
 
+use crate::exposure::{ExposureDelta, apply_exposure};
 use crate::users::affected;
 use crate::{
     BeginWrite as _, Error, Millis, Page, Paged, Result, RowExt, Store, from_json, like_contains,
@@ -163,7 +164,8 @@ impl Store {
     /// Replaces all findings of a host with `findings` (the matcher's complete answer
     /// for it), atomically. A finding whose (advisory, package) was already open keeps
     /// its `first_seen`; new ones get `now`; ones not in `findings` are gone. Duplicate
-    /// (advisory, package, installed) entries keep the first.
+    /// (advisory, package, installed) entries keep the first. The per-package exposure
+    /// counters (`exposure.rs`) change by the difference in the same transaction.
     pub async fn replace_findings(
         &self,
         host_id: &str,
@@ -183,18 +185,32 @@ impl Store {
                 .await?;
             affected("host", done.rows_affected())?;
             let rows = sqlx::query(
-                "SELECT advisory_id, package, MIN(first_seen) AS first_seen FROM findings
-                 WHERE host_id = $1 GROUP BY advisory_id, package",
+                "SELECT advisory_id, package, severity_rank, first_seen FROM findings
+                 WHERE host_id = $1",
             )
             .bind(host_id)
             .fetch_all(&mut *tx)
             .await?;
-            let mut first_seen = HashMap::with_capacity(rows.len());
+            let mut old = Vec::with_capacity(rows.len());
+            let mut first_seen: HashMap<(String, String), Millis> =
+                HashMap::with_capacity(rows.len());
             for row in &rows {
-                first_seen.insert(
-                    (row.text("advisory_id")?, row.text("package")?),
-                    row.int("first_seen")?,
-                );
+                let (advisory, package) = (row.text("advisory_id")?, row.text("package")?);
+                let since = row.int("first_seen")?;
+                first_seen
+                    .entry((advisory.clone(), package.clone()))
+                    .and_modify(|s| *s = (*s).min(since))
+                    .or_insert(since);
+                old.push((package, advisory, row.int("severity_rank")?));
+            }
+            let delta = ExposureDelta::between(
+                old.iter().map(|(p, a, r)| (p.as_str(), a.as_str(), *r)),
+                findings.iter().map(|f| {
+                    (f.package.as_str(), f.advisory.as_str(), severity_rank(f.severity.level))
+                }),
+            );
+            if !delta.is_empty() {
+                apply_exposure!(tx, &delta);
             }
             sqlx::query("DELETE FROM findings WHERE host_id = $1")
                 .bind(host_id)

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlx::QueryBuilder;
 
+use crate::exposure::{ExposureDelta, apply_exposure};
 use crate::users::affected;
 use crate::{
     BeginWrite as _, Error, Millis, Page, Paged, Result, RowExt, Store, found, like_contains,
@@ -452,14 +453,40 @@ impl Store {
     }
 
     /// Deletes a host with its labels, agents, inventory history, updates and findings.
-    /// Its package set stays (other hosts may share it).
+    /// Its package set stays (other hosts may share it). The cascade that deletes its
+    /// findings bypasses `replace_findings`, so its findings are first subtracted from the
+    /// per-package exposure counters (`exposure.rs`) in the same transaction.
     pub async fn delete_host(&self, host_id: &str) -> Result<()> {
         with_pool!(self, pool => {
-            let done = sqlx::query("DELETE FROM hosts WHERE id = $1")
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query("UPDATE hosts SET hostname = hostname WHERE id = $1")
                 .bind(host_id)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
-            affected("host", done.rows_affected())
+            affected("host", done.rows_affected())?;
+            let rows = sqlx::query(
+                "SELECT package, advisory_id, severity_rank FROM findings WHERE host_id = $1",
+            )
+            .bind(host_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut old = Vec::with_capacity(rows.len());
+            for row in &rows {
+                old.push((row.text("package")?, row.text("advisory_id")?, row.int("severity_rank")?));
+            }
+            let delta = ExposureDelta::between(
+                old.iter().map(|(p, a, r)| (p.as_str(), a.as_str(), *r)),
+                [],
+            );
+            if !delta.is_empty() {
+                apply_exposure!(tx, &delta);
+            }
+            sqlx::query("DELETE FROM hosts WHERE id = $1")
+                .bind(host_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 

@@ -23,6 +23,7 @@ mod advisories;
 mod compliance;
 mod error;
 mod exceptions;
+mod exposure;
 mod findings;
 mod hosts;
 mod inventories;

@@ -1,10 +1,11 @@
-//! Estate-wide aggregates: the numbers and rankings a dashboard shows at a glance. Each
-//! is one aggregate query, so the dashboard's cost does not grow with the number of
-//! rows it summarises more than a scan of them (see `BENCHMARKS.md`).
+//! Estate-wide aggregates: the numbers and rankings a dashboard shows at a glance. Figures
+//! over findings read the per-package counters kept by `exposure.rs`, so they cost a few
+//! hundred rows however many findings there are; the rest are one aggregate query each
+//! over a covering index (see `BENCHMARKS.md`).
 
 use rampart_core::severity::SeverityLevel;
 
-use crate::findings::SeverityCounts;
+use crate::findings::{SeverityCounts, counts};
 use crate::{Millis, Result, RowExt, Store, with_pool};
 
 const DAY: Millis = 86_400_000;
@@ -78,29 +79,24 @@ impl Store {
             )
             .fetch_one(pool)
             .await?;
-            // One row per level, read from the (severity_rank, host_id) index alone.
+            // Summed from the per-package counters (`exposure.rs`): one row per
+            // vulnerable package instead of one per finding.
             let levels = sqlx::query(
-                "SELECT severity_rank, COUNT(*) AS n FROM findings GROUP BY severity_rank",
+                "SELECT CAST(COALESCE(SUM(critical), 0) AS BIGINT) AS critical,
+                        CAST(COALESCE(SUM(high), 0) AS BIGINT) AS high,
+                        CAST(COALESCE(SUM(medium), 0) AS BIGINT) AS medium,
+                        CAST(COALESCE(SUM(low), 0) AS BIGINT) AS low,
+                        CAST(COALESCE(SUM(unknown), 0) AS BIGINT) AS unknown
+                 FROM package_exposure",
             )
-            .fetch_all(pool)
+            .fetch_one(pool)
             .await?;
-            let mut findings = SeverityCounts::default();
-            for row in &levels {
-                let n = row.int("n")? as u64;
-                match level(row.int("severity_rank")?) {
-                    SeverityLevel::Critical => findings.critical += n,
-                    SeverityLevel::High => findings.high += n,
-                    SeverityLevel::Medium => findings.medium += n,
-                    SeverityLevel::Low => findings.low += n,
-                    SeverityLevel::Unknown => findings.unknown += n,
-                }
-            }
+            let findings = counts(&levels)?;
+            // The security figures range over the (category, host_id) index only.
             let updates = sqlx::query(
-                "SELECT COUNT(*) AS n,
-                        COUNT(CASE WHEN category = 'security' THEN 1 END) AS security,
-                        COUNT(DISTINCT CASE WHEN category = 'security' THEN host_id END)
-                            AS security_hosts
-                 FROM pending_updates",
+                "SELECT (SELECT COUNT(*) FROM pending_updates) AS n,
+                        COUNT(*) AS security, COUNT(DISTINCT host_id) AS security_hosts
+                 FROM pending_updates WHERE category = 'security'",
             )
             .fetch_one(pool)
             .await?;
@@ -157,13 +153,13 @@ impl Store {
     }
 
     /// The `limit` packages with open findings on the most hosts (then worst severity,
-    /// then name).
+    /// then name), read in order from the per-package counters (`exposure.rs`).
     pub async fn top_vulnerable_packages(&self, limit: u32) -> Result<Vec<VulnerablePackage>> {
         with_pool!(self, pool => {
             let rows = sqlx::query(
-                "SELECT package, COUNT(DISTINCT host_id) AS hosts, COUNT(*) AS findings,
-                        COUNT(DISTINCT advisory_id) AS advisories, MAX(severity_rank) AS worst
-                 FROM findings GROUP BY package
+                "SELECT package, hosts, critical + high + medium + low + unknown AS findings,
+                        advisories, worst
+                 FROM package_exposure
                  ORDER BY hosts DESC, worst DESC, package LIMIT $1",
             )
             .bind(i64::from(limit))

@@ -3,5 +3,6 @@
 
 mod compliance;
 mod conformance;
+mod dashboard;
 mod notifications;
 mod support;
