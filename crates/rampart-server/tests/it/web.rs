@@ -4,7 +4,9 @@
 //! filters, sort and pages; the compliance pages (dashboard figures, compliance by
 //! project, trends, host compliance and exceptions, the exceptions page's four-eyes
 //! refusal and expiry, project standards and software policies, scan now, report
-//! links) against the API's. The browser itself is exercised by the `rampart` crate's
+//! links) against the API's; the notifications page against a real webhook receiver
+//! (failure, retry, delivery, send test, secrets never shown) and change requests. The
+//! browser itself is exercised by the `rampart` crate's
 //! Chromium test.
 
 use axum::body::Body;
