@@ -10,14 +10,14 @@
 mod advisories;
 mod api_tokens;
 pub(crate) mod bootstrap;
-mod change_requests;
+pub(crate) mod change_requests;
 pub(crate) mod compliance;
 pub(crate) mod enrollment_tokens;
 pub(crate) mod exceptions;
 pub(crate) mod feeds;
 pub(crate) mod findings;
 pub(crate) mod hosts;
-mod notifications;
+pub(crate) mod notifications;
 mod projects;
 mod reports;
 pub(crate) mod session;

@@ -20,12 +20,14 @@
 //! test enumerates it, so a page cannot be added without the walk checking it.
 
 mod advisories;
+mod change_requests;
 pub(crate) mod chart;
 mod compliance;
 mod dashboard;
 mod enrollment;
 mod exceptions;
 mod hosts;
+mod notifications;
 mod projects;
 mod session;
 mod text;
@@ -108,6 +110,14 @@ web_routes! {
     post "/scans" => compliance::scan_now, Authorized;
     get "/enrollment-tokens" => enrollment::show, Authorized;
     post "/enrollment-tokens" => enrollment::create, Authorized;
+    get "/notifications" => notifications::show, Authorized;
+    post "/notifications/channels" => notifications::create_channel, Authorized;
+    post "/notifications/channels/{id}/test" => notifications::test_channel, Authorized;
+    post "/notifications/channels/{id}/enabled" => notifications::toggle, Authorized;
+    post "/notifications/channels/{id}/delete" => notifications::delete_channel, Authorized;
+    post "/notifications/deliveries/{id}/retry" => notifications::retry_delivery, Authorized;
+    get "/change-requests" => change_requests::list, Authorized;
+    post "/change-requests/{id}/close" => change_requests::close_request, Authorized;
     get "/assets/{file}" => stylesheet, Public;
 }
 
@@ -282,6 +292,17 @@ impl FormData {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every non-empty value of `key`, trimmed (checkbox groups).
+    pub(crate) fn all(&self, key: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The first value of `key` untrimmed (passwords), empty counts as absent.
     pub(crate) fn raw(&self, key: &str) -> Option<&str> {
         self.pairs
@@ -376,6 +397,8 @@ const NAV: &[(&str, &str)] = &[
     ("/hosts", "Hosts"),
     ("/projects", "Projects"),
     ("/exceptions", "Exceptions"),
+    ("/change-requests", "Change requests"),
+    ("/notifications", "Notifications"),
     ("/enrollment-tokens", "Enrolment"),
 ];
 

@@ -66,7 +66,8 @@ pub use inventories::{
 };
 pub use notifications::{
     ChangeRequest, ChangeRequestChange, ChangeRequestFilter, ChannelUpdate, ClaimedDelivery,
-    Delivery, DeliveryFilter, DeliveryStatus, NewChannel, NewDelivery, NotificationChannel,
+    Delivery, DeliveryFilter, DeliveryStatus, DeliveryTrouble, NewChannel, NewDelivery,
+    NotificationChannel,
 };
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use software_policies::{

@@ -172,6 +172,14 @@ pub enum ChangeRequestChange {
     Closed,
 }
 
+/// Deliveries in trouble, for the dashboard's warning: given up (`failed`) and
+/// still pending after a failed attempt (`retrying`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryTrouble {
+    pub failed: u64,
+    pub retrying: u64,
+}
+
 /// Which change requests [`Store::list_change_requests`] returns.
 #[derive(Clone, Debug, Default)]
 pub struct ChangeRequestFilter {
@@ -593,6 +601,25 @@ impl Store {
             let rows = list.build().fetch_all(pool).await?;
             let items = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
             Ok(Paged { items, total: total as u64 })
+        })
+    }
+
+    /// How many deliveries failed for good and how many are waiting for another
+    /// attempt after a failure; one aggregate query.
+    pub async fn delivery_trouble(&self) -> Result<DeliveryTrouble> {
+        with_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+                        COALESCE(SUM(CASE WHEN status = 'pending' AND last_error IS NOT NULL
+                                          THEN 1 ELSE 0 END), 0) AS retrying
+                   FROM notification_deliveries",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(DeliveryTrouble {
+                failed: row.int("failed")?.max(0) as u64,
+                retrying: row.int("retrying")?.max(0) as u64,
+            })
         })
     }
 

@@ -108,7 +108,12 @@ async fn close_change_request(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChangeRequestView>> {
-    let cr = state.store().close_change_request(&id, state.now()).await?;
-    tracing::info!(by = %auth.user.name, change_request = %cr.id, "change request closed");
-    Ok(Json(cr.into()))
+    Ok(Json(close(&state, &auth.user.name, &id).await?.into()))
+}
+
+/// Closes a change request: the API's `POST {id}/close` and the web's button.
+pub(crate) async fn close(state: &AppState, by: &str, id: &str) -> ApiResult<ChangeRequest> {
+    let cr = state.store().close_change_request(id, state.now()).await?;
+    tracing::info!(by = %by, change_request = %cr.id, "change request closed");
+    Ok(cr)
 }

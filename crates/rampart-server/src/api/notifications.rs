@@ -42,8 +42,8 @@ pub(super) fn deliveries_router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ChannelView {
-    id: String,
-    name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// `email` or `webhook`.
     kind: String,
     /// The kind's settings (never the secret).
@@ -82,30 +82,30 @@ impl From<NotificationChannel> for ChannelView {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedChannel {
     #[serde(flatten)]
-    channel: ChannelView,
+    pub(crate) channel: ChannelView,
     #[serde(skip_serializing_if = "Option::is_none")]
-    generated_secret: Option<String>,
+    pub(crate) generated_secret: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateChannel {
-    name: String,
+    pub(crate) name: String,
     /// `email` or `webhook`.
-    kind: String,
+    pub(crate) kind: String,
     /// Email: `host`, `port`, `security` (`starttls` default, `tls`, `plain` for loopback
     /// only), `username`, `from`, `to`, `ca_pem`, `hello_name`, `timeout_secs`.
     /// Webhook: `url`, `ca_pem`, `ticketing`, `timeout_secs`.
     #[schema(value_type = Object)]
-    config: serde_json::Value,
+    pub(crate) config: serde_json::Value,
     /// SMTP password or webhook signing secret; a webhook without one gets a generated
     /// secret.
-    secret: Option<String>,
+    pub(crate) secret: Option<String>,
     #[serde(default)]
-    events: Vec<String>,
-    project_id: Option<String>,
+    pub(crate) events: Vec<String>,
+    pub(crate) project_id: Option<String>,
     #[serde(default = "yes")]
-    enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 fn yes() -> bool {
@@ -172,6 +172,18 @@ async fn create_channel(
     State(state): State<AppState>,
     Json(req): Json<CreateChannel>,
 ) -> ApiResult<(StatusCode, Json<CreatedChannel>)> {
+    let created = create(&state, &auth.user.name, req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Validates and stores a channel — what `POST /notification-channels` and the web
+/// form both do: name, event kinds and `ChannelConfig::parse` checked, the secret (or a
+/// generated `whsec_…` for a webhook without one) sealed before it reaches the store.
+pub(crate) async fn create(
+    state: &AppState,
+    by: &str,
+    req: CreateChannel,
+) -> ApiResult<CreatedChannel> {
     check_name("channel name", &req.name)?;
     check_events(&req.events)?;
     ChannelConfig::parse(&req.kind, &req.config).map_err(ApiError::bad_request)?;
@@ -179,7 +191,7 @@ async fn create_channel(
         .then(|| format!("{WEBHOOK_SECRET_PREFIX}{}", crate::secrets::random_secret()));
     let secret = req.secret.as_deref().or(generated.as_deref());
     let sealed = secret
-        .map(|s| notifier::seal_secret(&state, s))
+        .map(|s| notifier::seal_secret(state, s))
         .transpose()?;
     let config = serde_json::to_string(&req.config).map_err(ApiError::internal)?;
     let channel = state
@@ -197,14 +209,11 @@ async fn create_channel(
             state.now(),
         )
         .await?;
-    tracing::info!(by = %auth.user.name, channel = %channel.name, kind = %channel.kind, "notification channel created");
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedChannel {
-            channel: channel.into(),
-            generated_secret: generated,
-        }),
-    ))
+    tracing::info!(by = %by, channel = %channel.name, kind = %channel.kind, "notification channel created");
+    Ok(CreatedChannel {
+        channel: channel.into(),
+        generated_secret: generated,
+    })
 }
 
 /// One channel.
@@ -279,9 +288,37 @@ async fn delete_channel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.store().delete_channel(&id).await?;
-    tracing::info!(by = %auth.user.name, channel_id = %id, "notification channel deleted");
+    delete(&state, &auth.user.name, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a channel and its deliveries (the API's `DELETE` and the web's button).
+pub(crate) async fn delete(state: &AppState, by: &str, id: &str) -> ApiResult<()> {
+    state.store().delete_channel(id).await?;
+    tracing::info!(by = %by, channel_id = %id, "notification channel deleted");
+    Ok(())
+}
+
+/// Turns a channel on or off (the web's button; the API's `PATCH {"enabled"}`).
+pub(crate) async fn set_enabled(
+    state: &AppState,
+    by: &str,
+    id: &str,
+    enabled: bool,
+) -> ApiResult<NotificationChannel> {
+    let channel = state
+        .store()
+        .update_channel(
+            id,
+            ChannelUpdate {
+                enabled: Some(enabled),
+                ..ChannelUpdate::default()
+            },
+            state.now(),
+        )
+        .await?;
+    tracing::info!(by = %by, channel = %channel.name, enabled, "notification channel updated");
+    Ok(channel)
 }
 
 /// Sends a `test` event to the channel now and answers with the delivery as it stands
@@ -410,13 +447,7 @@ async fn retry_delivery(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeliveryView>> {
-    let d = match state.store().retry_delivery(&id, state.now()).await {
-        Err(rampart_store::Error::Conflict { .. }) => {
-            return Err(ApiError::Conflict("the delivery already succeeded".into()));
-        }
-        other => other?,
-    };
-    tracing::info!(by = %auth.user.name, delivery = %d.id, "notification retry requested");
+    let d = retry(&state, &auth.user.name, &id).await?;
     let name = state
         .store()
         .get_channel(&d.channel_id)
@@ -424,4 +455,17 @@ async fn retry_delivery(
         .ok()
         .map(|c| c.name);
     Ok(Json(DeliveryView::new(d, name)))
+}
+
+/// Makes a pending or failed delivery due now; 409 for a delivered one. The API's
+/// retry and the web's button.
+pub(crate) async fn retry(state: &AppState, by: &str, id: &str) -> ApiResult<Delivery> {
+    let d = match state.store().retry_delivery(id, state.now()).await {
+        Err(rampart_store::Error::Conflict { .. }) => {
+            return Err(ApiError::Conflict("the delivery already succeeded".into()));
+        }
+        other => other?,
+    };
+    tracing::info!(by = %by, delivery = %d.id, "notification retry requested");
+    Ok(d)
 }

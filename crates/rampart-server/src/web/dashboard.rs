@@ -18,7 +18,7 @@ use super::text::count;
 use super::{Chrome, Html, QueryPairs, WebAuthorized, WebResult};
 use crate::AppState;
 use crate::api::compliance::{date_of_day, first_trend_day, summaries, trend_points};
-use crate::auth::{ComplianceRead, FindingsRead, HostsRead, RequiredPermission};
+use crate::auth::{ComplianceRead, FindingsRead, HostsRead, NotificationsRead, RequiredPermission};
 
 /// A headline number linking to the listing behind it.
 pub(crate) struct Stat {
@@ -99,11 +99,21 @@ pub(crate) struct Panel {
     pub(crate) empty: &'static str,
 }
 
+/// A line above the figures that needs someone's attention, linking to the page
+/// that explains it.
+pub(crate) struct Warning {
+    /// `id` attribute: what tests read.
+    pub(crate) id: &'static str,
+    pub(crate) text: String,
+    pub(crate) href: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
     notice: Option<String>,
+    warnings: Vec<Warning>,
     stats: Vec<Stat>,
     trends: Vec<LineChart>,
     charts: Vec<BarChart>,
@@ -138,6 +148,22 @@ pub(super) async fn show(
     let summary = store.estate_summary().await?;
     let ages = store.hosts_by_update_age(now, &AGE_BOUNDS).await?;
     let top = store.top_vulnerable_packages(TOP_PACKAGES).await?;
+
+    let mut warnings = Vec::new();
+    if auth.may(&state, NotificationsRead::PERMISSION) {
+        let trouble = store.delivery_trouble().await?;
+        if trouble.failed + trouble.retrying > 0 {
+            warnings.push(Warning {
+                id: "failing-deliveries",
+                text: format!(
+                    "Notification deliveries are failing: {} failed, {} retrying after an error.",
+                    count(trouble.failed),
+                    count(trouble.retrying)
+                ),
+                href: "/notifications",
+            });
+        }
+    }
 
     let stats = vec![
         Stat::new("hosts", "Hosts", summary.hosts, "/hosts"),
@@ -308,6 +334,7 @@ pub(super) async fn show(
     Ok(Html(DashboardPage {
         chrome: auth.chrome(&state, "/"),
         notice: scan_notice(&state, &query).await,
+        warnings,
         may_scan: may_scan(&auth, &state),
         stats,
         trends,

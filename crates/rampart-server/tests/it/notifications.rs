@@ -21,14 +21,14 @@ use crate::support::{Auth, T0, TestApp, each_backend};
 
 /// What the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 /// A webhook receiver: answers the scripted (status, body) in order, then 200.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -39,7 +39,7 @@ impl Drop for Receiver {
     }
 }
 
-async fn receiver(script: &[(u16, &str)]) -> Receiver {
+pub(crate) async fn receiver(script: &[(u16, &str)]) -> Receiver {
     let got: Arc<Mutex<Vec<Received>>> = Arc::default();
     let answers: Arc<Mutex<VecDeque<(u16, String)>>> = Arc::new(Mutex::new(
         script.iter().map(|(s, b)| (*s, (*b).to_owned())).collect(),
@@ -77,7 +77,7 @@ async fn receiver(script: &[(u16, &str)]) -> Receiver {
 }
 
 impl Receiver {
-    fn requests(&self) -> Vec<Received> {
+    pub(crate) fn requests(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -90,7 +90,7 @@ fn header<'a>(r: &'a Received, name: &str) -> &'a str {
 }
 
 /// An app with a master key and a quick retry policy (1 s base, 3 attempts).
-async fn app(store: rampart_store::Store) -> TestApp {
+pub(crate) async fn app(store: rampart_store::Store) -> TestApp {
     TestApp::with_config(
         store,
         ServerConfig {
@@ -110,7 +110,7 @@ async fn app(store: rampart_store::Store) -> TestApp {
     .await
 }
 
-fn stale_event(now: i64) -> Event {
+pub(crate) fn stale_event(now: i64) -> Event {
     Event::new(
         Payload::HostStale(HostStale {
             host_id: "h1".into(),

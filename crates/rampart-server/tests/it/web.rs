@@ -4,7 +4,9 @@
 //! filters, sort and pages; the compliance pages (dashboard figures, compliance by
 //! project, trends, host compliance and exceptions, the exceptions page's four-eyes
 //! refusal and expiry, project standards and software policies, scan now, report
-//! links) against the API's. The browser itself is exercised by the `rampart` crate's
+//! links) against the API's; the notifications page against a real webhook receiver
+//! (failure, retry, delivery, send test, secrets never shown) and change requests. The
+//! browser itself is exercised by the `rampart` crate's
 //! Chromium test.
 
 use axum::body::Body;
@@ -1344,6 +1346,385 @@ async fn compliance_pages_equal_the_api_and_exceptions_need_a_second_person() {
         .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         assert_dashboard_equals_api(&t, &ada, &bearer).await;
+    })
+    .await;
+}
+
+/// `data-<attr>` of the delivery row `id`.
+fn delivery_attr(page: &Page, id: &str, attr: &str) -> String {
+    attr_after(&page.text, &format!("data-delivery=\"{id}\""), attr)
+}
+
+/// The delivery row `id` as text (from its `<tr` to its `</tr>`).
+fn delivery_row<'a>(page: &'a Page, id: &str) -> &'a str {
+    let start = page
+        .text
+        .find(&format!("id=\"d-{id}\""))
+        .unwrap_or_else(|| panic!("no delivery {id} in {}", page.text));
+    let end = start + page.text[start..].find("</tr>").unwrap();
+    &page.text[start..end]
+}
+
+// A real webhook receiver (axum on 127.0.0.1:0, `notifications::receiver`) answers 500
+// first, then 200: the dispatcher's real attempts are what the page must show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_failures_show_and_retry_from_the_page_and_change_requests_close() {
+    each_backend(|store| async move {
+        let t = crate::notifications::app(store).await;
+        t.user_token("ada", Role::Admin).await;
+        t.user_token("olga", Role::Operator).await;
+        t.user_token("audrey", Role::Auditor).await;
+        let (ada, csrf) = log_in(&t, "ada").await;
+        let (audrey, a_csrf) = log_in(&t, "audrey").await;
+        let admin = [("rampart_session", ada.as_str())];
+        let auditor = [("rampart_session", audrey.as_str())];
+        let hook = crate::notifications::receiver(&[(500, "receiver down")]).await;
+        const SIGNING: &str = "signing-secret-never-shown";
+        const PASSWORD: &str = "smtp-password-never-shown";
+        let mut shown = Vec::new();
+
+        // The form refuses what the API refuses, with the reason, and keeps no secret.
+        let bad = browse(
+            &t,
+            Method::POST,
+            "/notifications/channels",
+            &admin,
+            Some(&[
+                ("_csrf", &csrf),
+                ("name", "bad"),
+                ("kind", "webhook"),
+                ("url", "ftp://example.org/x"),
+                ("secret", SIGNING),
+            ]),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+        assert!(bad.text.contains("id=\"error\""), "{}", bad.text);
+        assert!(bad.text.contains("ftp://example.org/x"));
+        shown.push(bad);
+        assert!(t.store.list_channels().await.unwrap().is_empty());
+
+        // A webhook with its own secret, an email channel with a password, and a
+        // webhook whose secret the server generates and shows once.
+        let made = browse(
+            &t,
+            Method::POST,
+            "/notifications/channels",
+            &admin,
+            Some(&[
+                ("_csrf", &csrf),
+                ("name", "siem"),
+                ("kind", "webhook"),
+                ("url", &hook.url),
+                ("secret", SIGNING),
+                ("events", "host.stale"),
+                ("events", "finding.critical"),
+            ]),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+        assert!(made.location().contains("done=created"));
+        let mail = browse(
+            &t,
+            Method::POST,
+            "/notifications/channels",
+            &admin,
+            Some(&[
+                ("_csrf", &csrf),
+                ("name", "mail"),
+                ("kind", "email"),
+                ("host", "127.0.0.1"),
+                ("port", "2525"),
+                ("security", "plain"),
+                ("username", "rampart"),
+                ("password", PASSWORD),
+                ("from", "rampart@example.org"),
+                ("to", "ops@example.org, sec@example.org"),
+                ("events", "report.ready"),
+            ]),
+        )
+        .await;
+        assert_eq!(mail.status, StatusCode::SEE_OTHER, "{}", mail.text);
+        let generated = browse(
+            &t,
+            Method::POST,
+            "/notifications/channels",
+            &admin,
+            Some(&[
+                ("_csrf", &csrf),
+                ("name", "tickets"),
+                ("kind", "webhook"),
+                ("url", &hook.url),
+                ("ticketing", "1"),
+            ]),
+        )
+        .await;
+        assert_eq!(generated.status, StatusCode::CREATED, "{}", generated.text);
+        let start = generated
+            .text
+            .find("<pre id=\"generated-secret\">")
+            .unwrap()
+            + "<pre id=\"generated-secret\">".len();
+        let secret =
+            generated.text[start..start + generated.text[start..].find('<').unwrap()].to_owned();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        let channels = t.store.list_channels().await.unwrap();
+        assert_eq!(channels.len(), 3);
+        let siem = channels.iter().find(|c| c.name == "siem").unwrap().clone();
+        let tickets = channels
+            .iter()
+            .find(|c| c.name == "tickets")
+            .unwrap()
+            .clone();
+        assert_eq!(siem.events, ["host.stale", "finding.critical"]);
+        assert!(siem.secret.as_deref().is_some_and(|s| !s.contains(SIGNING)));
+        assert!(channels.iter().all(|c| c.secret.is_some()));
+
+        // One dispatch round against the failing receiver: the page shows the failure,
+        // its error and attempt count, and the row stands out; so does the dashboard.
+        let queued = rampart_server::notifier::emit(
+            &t.store,
+            &crate::notifications::stale_event(t.now()),
+            t.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(queued.len(), 1);
+        let id = queued[0].id.clone();
+        assert_eq!(
+            rampart_server::notifier::dispatch_due(&t.state)
+                .await
+                .unwrap(),
+            1
+        );
+        let page = browse(&t, Method::GET, "/notifications", &admin, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert_security_headers(&page);
+        assert_eq!(delivery_attr(&page, &id, "data-status"), "pending");
+        assert_eq!(delivery_attr(&page, &id, "data-attempts"), "1");
+        let row = delivery_row(&page, &id);
+        assert!(row.contains("class=\"trouble\""), "{row}");
+        assert!(row.contains("HTTP 500: receiver down"), "{row}");
+        assert!(row.contains("host.stale"), "{row}");
+        assert!(row.contains(&format!("/notifications/deliveries/{id}/retry")));
+        assert!(page.text.contains("delivery-retrying"), "{}", page.text);
+        for (filter, listed) in [("failed", false), ("pending", true), ("delivered", false)] {
+            let p = browse(
+                &t,
+                Method::GET,
+                &format!("/notifications?status={filter}"),
+                &admin,
+                None,
+            )
+            .await;
+            assert_eq!(
+                p.text.contains(&format!("id=\"d-{id}\"")),
+                listed,
+                "{filter}"
+            );
+        }
+        let home = browse(&t, Method::GET, "/", &admin, None).await;
+        assert!(
+            home.text.contains("id=\"failing-deliveries\""),
+            "{}",
+            home.text
+        );
+        assert!(home.text.contains("0 failed, 1 retrying"), "{}", home.text);
+        shown.push(page);
+        shown.push(home);
+
+        // Auditors read the page but get no forms, and every POST is refused.
+        let seen = browse(&t, Method::GET, "/notifications", &auditor, None).await;
+        assert_eq!(seen.status, StatusCode::OK);
+        assert!(seen.text.contains("HTTP 500: receiver down"));
+        assert!(
+            !seen
+                .text
+                .contains("method=\"post\" action=\"/notifications")
+        );
+        assert!(!seen.text.contains("Add a channel"));
+        let siem_path = format!("/notifications/channels/{}", siem.id);
+        for path in [
+            format!("/notifications/deliveries/{id}/retry"),
+            format!("{siem_path}/test"),
+            format!("{siem_path}/enabled"),
+            format!("{siem_path}/delete"),
+            "/notifications/channels".to_owned(),
+        ] {
+            let r = browse(
+                &t,
+                Method::POST,
+                &path,
+                &auditor,
+                Some(&[
+                    ("_csrf", &a_csrf),
+                    ("name", "x"),
+                    ("kind", "webhook"),
+                    ("url", &hook.url),
+                    ("enabled", "0"),
+                ]),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+            assert!(r.text.contains("audrey may not"), "{}", r.text);
+        }
+        shown.push(seen);
+        assert_eq!(t.store.list_channels().await.unwrap().len(), 3);
+
+        // "Retry" makes it due now; the receiver answers 200 at the next round.
+        let retried = browse(
+            &t,
+            Method::POST,
+            &format!("/notifications/deliveries/{id}/retry"),
+            &admin,
+            Some(&[("_csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(retried.status, StatusCode::SEE_OTHER, "{}", retried.text);
+        let d = t.store.get_delivery(&id).await.unwrap();
+        assert_eq!(d.next_attempt_at, t.now());
+        let after = browse(&t, Method::GET, retried.location(), &admin, None).await;
+        assert!(after.text.contains("is due again"), "{}", after.text);
+        assert_eq!(
+            rampart_server::notifier::dispatch_due(&t.state)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(hook.requests().len(), 2);
+        let page = browse(&t, Method::GET, "/notifications", &admin, None).await;
+        assert_eq!(delivery_attr(&page, &id, "data-status"), "delivered");
+        assert_eq!(delivery_attr(&page, &id, "data-attempts"), "2");
+        let row = delivery_row(&page, &id);
+        assert!(!row.contains("trouble") && !row.contains("/retry"), "{row}");
+        let home = browse(&t, Method::GET, "/", &admin, None).await;
+        assert!(!home.text.contains("failing-deliveries"));
+        shown.push(page);
+
+        // "Send test" delivers at once and says so; disable and delete.
+        let tested = browse(
+            &t,
+            Method::POST,
+            &format!("/notifications/channels/{}/test", tickets.id),
+            &admin,
+            Some(&[("_csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(tested.status, StatusCode::SEE_OTHER, "{}", tested.text);
+        let told = browse(&t, Method::GET, tested.location(), &admin, None).await;
+        assert!(told.text.contains("delivered."), "{}", told.text);
+        assert_eq!(hook.requests().len(), 3);
+        shown.push(told);
+        let off = browse(
+            &t,
+            Method::POST,
+            &format!("{siem_path}/enabled"),
+            &admin,
+            Some(&[("_csrf", &csrf), ("enabled", "0")]),
+        )
+        .await;
+        assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.text);
+        assert!(!t.store.get_channel(&siem.id).await.unwrap().enabled);
+        let gone = browse(
+            &t,
+            Method::POST,
+            &format!("{siem_path}/delete"),
+            &admin,
+            Some(&[("_csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.text);
+        assert!(t.store.get_channel(&siem.id).await.is_err());
+
+        // Change requests: items shown; auditors cannot close, an operator can.
+        let selector: Labels = [("role".to_owned(), "web".to_owned())].into();
+        let project = t
+            .store
+            .create_project(
+                rampart_store::NewProject {
+                    name: "web",
+                    description: "",
+                    selector: &selector,
+                },
+                t.now(),
+            )
+            .await
+            .unwrap();
+        let items = vec![rampart_core::change_request::ChangeRequestItem {
+            host_id: "h1".into(),
+            hostname: "web-1".into(),
+            updates: vec![rampart_core::change_request::OverdueUpdate {
+                package: "openssl".into(),
+                installed: "3.0.11-1~deb12u1".into(),
+                candidate: "3.0.11-1~deb12u2".into(),
+                pending_since: t.now() - 10 * 86_400_000,
+            }],
+        }];
+        let cr =
+            rampart_server::notifier::open_or_update_change_request(&t.state, &project.id, &items)
+                .await
+                .unwrap()
+                .unwrap();
+        let list = browse(&t, Method::GET, "/change-requests", &auditor, None).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+        assert!(list.text.contains("openssl"));
+        assert!(list.text.contains("3.0.11-1~deb12u1 → 3.0.11-1~deb12u2"));
+        assert!(list.text.contains("data-status=\"open\""));
+        assert!(!list.text.contains("/close"));
+        let close = format!("/change-requests/{}/close", cr.id);
+        let refused = browse(
+            &t,
+            Method::POST,
+            &close,
+            &auditor,
+            Some(&[("_csrf", &a_csrf)]),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        let (olga, o_csrf) = log_in(&t, "olga").await;
+        let operator = [("rampart_session", olga.as_str())];
+        let list = browse(
+            &t,
+            Method::GET,
+            "/change-requests?status=open",
+            &operator,
+            None,
+        )
+        .await;
+        assert!(list.text.contains(&close), "{}", list.text);
+        let closed = browse(
+            &t,
+            Method::POST,
+            &close,
+            &operator,
+            Some(&[("_csrf", &o_csrf)]),
+        )
+        .await;
+        assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.text);
+        let list = browse(&t, Method::GET, closed.location(), &operator, None).await;
+        assert!(
+            list.text.contains("data-status=\"closed\""),
+            "{}",
+            list.text
+        );
+        assert!(list.text.contains("closed."), "{}", list.text);
+        let open = browse(
+            &t,
+            Method::GET,
+            "/change-requests?status=open",
+            &operator,
+            None,
+        )
+        .await;
+        assert!(open.text.contains("No change request matches"));
+
+        // Secrets never reach a page (the generated one only in its creation answer).
+        shown.push(browse(&t, Method::GET, "/notifications", &admin, None).await);
+        for page in &shown {
+            for s in [SIGNING, PASSWORD, secret.as_str()] {
+                assert!(!page.text.contains(s), "secret shown: {}", page.text);
+            }
+        }
     })
     .await;
 }
