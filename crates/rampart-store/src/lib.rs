@@ -25,6 +25,7 @@ mod findings;
 mod hosts;
 mod inventories;
 mod projects;
+mod report_schedules;
 mod tokens;
 mod users;
 
@@ -46,6 +47,7 @@ pub use findings::{FindingFilter, HostFinding, SeverityCounts};
 pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
 pub use inventories::{HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification};
 pub use projects::{NewProject, Project, ProjectUpdate};
+pub use report_schedules::{ReportRun, ReportSchedule, ReportScheduleSpec};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
 
