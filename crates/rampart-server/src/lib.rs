@@ -19,6 +19,7 @@ pub mod findings_engine;
 pub mod listener;
 mod metrics;
 pub mod pki;
+pub mod report_schedules;
 pub mod secrets;
 
 use std::sync::Arc;
