@@ -26,9 +26,8 @@ pub struct ReportSchedule {
     pub cron: String,
     /// IANA time zone name (`Europe/Berlin`, `UTC`).
     pub timezone: String,
-    /// The e-mail notification channel that sends it.
-    pub channel_id: String,
-    pub recipients: Vec<String>,
+    /// The notification channels it goes to (e-mail channels attach the file).
+    pub channel_ids: Vec<String>,
     pub enabled: bool,
     /// The user who created it (reports are rendered with what that role may read).
     pub created_by: String,
@@ -47,8 +46,7 @@ pub struct ReportScheduleSpec<'a> {
     pub format: &'a str,
     pub cron: &'a str,
     pub timezone: &'a str,
-    pub channel_id: &'a str,
-    pub recipients: &'a [String],
+    pub channel_ids: &'a [String],
     pub enabled: bool,
     /// Computed by the caller from `cron` and `timezone` (`None` when disabled).
     pub next_run_at: Option<Millis>,
@@ -61,17 +59,22 @@ pub struct ReportRun {
     pub schedule_id: String,
     pub started_at: Millis,
     pub finished_at: Option<Millis>,
-    /// `running`, `sent` or `failed`.
+    /// `running`, then `queued` (the report was rendered and its event handed to the
+    /// notification outbox, which tracks each delivery) or `failed`.
     pub status: String,
     pub error: Option<String>,
+    /// The `report_ready` event the run emitted.
+    pub event_id: Option<String>,
     /// Size of the attached report.
     pub bytes: Option<i64>,
-    /// The summary line mailed in the body.
+    /// The summary mailed in the body.
     pub summary: Option<String>,
 }
 
 const SCHEDULE_COLUMNS: &str = "id, name, report, project_id, format, cron, timezone, \
-     channel_id, recipients, enabled, created_by, created_at, updated_at, next_run_at";
+     channel_ids, enabled, created_by, created_at, updated_at, next_run_at";
+const RUN_COLUMNS: &str =
+    "id, schedule_id, started_at, finished_at, status, error, event_id, bytes, summary";
 
 fn schedule(row: &impl RowExt) -> Result<ReportSchedule> {
     Ok(ReportSchedule {
@@ -82,8 +85,7 @@ fn schedule(row: &impl RowExt) -> Result<ReportSchedule> {
         format: row.text("format")?,
         cron: row.text("cron")?,
         timezone: row.text("timezone")?,
-        channel_id: row.text("channel_id")?,
-        recipients: from_json("report recipients", &row.text("recipients")?)?,
+        channel_ids: from_json("report channels", &row.text("channel_ids")?)?,
         enabled: row.int("enabled")? != 0,
         created_by: row.text("created_by")?,
         created_at: row.int("created_at")?,
@@ -100,6 +102,7 @@ fn run(row: &impl RowExt) -> Result<ReportRun> {
         finished_at: row.opt_int("finished_at")?,
         status: row.text("status")?,
         error: row.opt_text("error")?,
+        event_id: row.opt_text("event_id")?,
         bytes: row.opt_int("bytes")?,
         summary: row.opt_text("summary")?,
     })
@@ -118,9 +121,9 @@ impl Store {
         with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO report_schedules (id, name, report, project_id, format, cron,
-                     timezone, channel_id, recipients, enabled, created_by, created_at,
-                     updated_at, next_run_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
+                     timezone, channel_ids, enabled, created_by, created_at, updated_at,
+                     next_run_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
             )
             .bind(&id)
             .bind(spec.name)
@@ -129,8 +132,7 @@ impl Store {
             .bind(spec.format)
             .bind(spec.cron)
             .bind(spec.timezone)
-            .bind(spec.channel_id)
-            .bind(to_json(&spec.recipients))
+            .bind(to_json(&spec.channel_ids))
             .bind(i64::from(spec.enabled))
             .bind(created_by)
             .bind(now)
@@ -152,8 +154,8 @@ impl Store {
         with_pool!(self, pool => {
             let done = sqlx::query(
                 "UPDATE report_schedules SET name = $2, report = $3, project_id = $4,
-                     format = $5, cron = $6, timezone = $7, channel_id = $8, recipients = $9,
-                     enabled = $10, updated_at = $11, next_run_at = $12
+                     format = $5, cron = $6, timezone = $7, channel_ids = $8, enabled = $9,
+                     updated_at = $10, next_run_at = $11
                  WHERE id = $1",
             )
             .bind(id)
@@ -163,8 +165,7 @@ impl Store {
             .bind(spec.format)
             .bind(spec.cron)
             .bind(spec.timezone)
-            .bind(spec.channel_id)
-            .bind(to_json(&spec.recipients))
+            .bind(to_json(&spec.channel_ids))
             .bind(i64::from(spec.enabled))
             .bind(now)
             .bind(spec.next_run_at)
@@ -237,6 +238,7 @@ impl Store {
             finished_at: None,
             status: "running".into(),
             error: None,
+            event_id: None,
             bytes: None,
             summary: None,
         };
@@ -286,25 +288,31 @@ impl Store {
         self.get_report_run(&id).await
     }
 
-    /// Records how a run ended: `error = None` means sent.
+    /// Records how a run ended: `Ok(event id)` when the report was rendered and its
+    /// event queued, `Err(reason)` when it failed.
     pub async fn finish_report_run(
         &self,
         run_id: &str,
-        error: Option<&str>,
+        outcome: std::result::Result<&str, &str>,
         bytes: Option<i64>,
         summary: Option<&str>,
         now: Millis,
     ) -> Result<ReportRun> {
+        let (status, event_id, error) = match outcome {
+            Ok(event) => ("queued", Some(event), None),
+            Err(reason) => ("failed", None, Some(reason)),
+        };
         with_pool!(self, pool => {
             let done = sqlx::query(
-                "UPDATE report_runs SET finished_at = $2, status = $3, error = $4, bytes = $5,
-                     summary = $6
+                "UPDATE report_runs SET finished_at = $2, status = $3, error = $4,
+                     event_id = $5, bytes = $6, summary = $7
                  WHERE id = $1",
             )
             .bind(run_id)
             .bind(now)
-            .bind(if error.is_some() { "failed" } else { "sent" })
+            .bind(status)
             .bind(error)
+            .bind(event_id)
             .bind(bytes)
             .bind(summary)
             .execute(pool)
@@ -316,10 +324,9 @@ impl Store {
 
     pub async fn get_report_run(&self, id: &str) -> Result<ReportRun> {
         with_pool!(self, pool => {
-            let row = sqlx::query(
-                "SELECT id, schedule_id, started_at, finished_at, status, error, bytes, summary
-                 FROM report_runs WHERE id = $1",
-            )
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RUN_COLUMNS} FROM report_runs WHERE id = $1"
+            )))
             .bind(id)
             .fetch_optional(pool)
             .await?;
@@ -339,11 +346,10 @@ impl Store {
                 .fetch_one(pool)
                 .await?
                 .int("n")?;
-            let rows = sqlx::query(
-                "SELECT id, schedule_id, started_at, finished_at, status, error, bytes, summary
-                 FROM report_runs WHERE schedule_id = $1
-                 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
-            )
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RUN_COLUMNS} FROM report_runs WHERE schedule_id = $1
+                 ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3"
+            )))
             .bind(schedule_id)
             .bind(i64::from(page.limit))
             .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))

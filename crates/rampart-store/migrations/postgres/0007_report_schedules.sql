@@ -1,7 +1,9 @@
 -- Scheduled reports: what to render (report kind, scope, format), when (a cron
 -- expression in a time zone, with the next due time precomputed so the scheduler's query
--- is an index range scan), and to whom (e-mail recipients through an e-mail
--- notification channel). Every run is kept, so failures are visible.
+-- is an index range scan), and through which notification channels (a JSON array of
+-- channel ids: an e-mail channel's recipients get the report attached, a webhook
+-- channel a "report ready" event). Every run is kept with the event it emitted, whose
+-- deliveries (and their retries and failures) are in the notification outbox.
 
 CREATE TABLE report_schedules (
     id          TEXT PRIMARY KEY,
@@ -11,8 +13,7 @@ CREATE TABLE report_schedules (
     format      TEXT NOT NULL,
     cron        TEXT NOT NULL,
     timezone    TEXT NOT NULL,
-    channel_id  TEXT NOT NULL,
-    recipients  TEXT NOT NULL,
+    channel_ids TEXT NOT NULL,
     enabled     BIGINT NOT NULL,
     created_by  TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
@@ -28,6 +29,7 @@ CREATE TABLE report_runs (
     finished_at BIGINT,
     status      TEXT NOT NULL,
     error       TEXT,
+    event_id    TEXT,
     bytes       BIGINT,
     summary     TEXT
 );

@@ -1329,7 +1329,7 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
         )
         .await
         .unwrap();
-    let recipients = vec!["ciso@example.com".to_owned(), "ops@example.com".to_owned()];
+    let channels = vec!["channel-mail".to_owned(), "channel-hook".to_owned()];
     let spec = |name, next| ReportScheduleSpec {
         name,
         report: "compliance",
@@ -1337,8 +1337,7 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
         format: "pdf",
         cron: "0 7 * * MON",
         timezone: "Europe/Berlin",
-        channel_id: "channel-1",
-        recipients: &recipients,
+        channel_ids: &channels,
         enabled: true,
         next_run_at: next,
     };
@@ -1346,7 +1345,7 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
         .create_report_schedule(spec("weekly", Some(T0 + HOUR)), "user-1", T0)
         .await
         .unwrap();
-    assert_eq!(weekly.recipients, recipients);
+    assert_eq!(weekly.channel_ids, channels);
     assert_eq!(weekly.project_id.as_deref(), Some(project.id.as_str()));
     assert!(matches!(
         s.create_report_schedule(spec("weekly", None), "user-1", T0)
@@ -1388,26 +1387,32 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
     let failed = s
         .finish_report_run(
             &runs[0].id,
-            Some("smtp: 535 authentication failed"),
+            Err("pdf: font missing"),
             None,
             None,
             T0 + 3 * HOUR,
         )
         .await
         .unwrap();
-    assert_eq!(failed.status, "failed");
+    assert_eq!(
+        (failed.status.as_str(), failed.error.as_deref()),
+        ("failed", Some("pdf: font missing"))
+    );
     let manual = s.start_report_run(&weekly.id, T0 + 4 * HOUR).await.unwrap();
     let sent = s
         .finish_report_run(
             &manual.id,
-            None,
+            Ok("event-1"),
             Some(12_345),
             Some("12 hosts, 3 non-compliant"),
             T0 + 5 * HOUR,
         )
         .await
         .unwrap();
-    assert_eq!((sent.status.as_str(), sent.bytes), ("sent", Some(12_345)));
+    assert_eq!(
+        (sent.status.as_str(), sent.bytes, sent.event_id.as_deref()),
+        ("queued", Some(12_345), Some("event-1"))
+    );
     let listed = s
         .list_report_runs(&weekly.id, Page::default())
         .await
