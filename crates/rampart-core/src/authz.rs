@@ -35,6 +35,18 @@ pub enum Resource {
     System,
     /// The agent check-in channel; only agents act on it.
     AgentChannel,
+    /// Notification channels (they hold mail and webhook credentials) and their
+    /// delivery outbox: admins manage them, everyone reads.
+    Notifications,
+    /// Change requests opened for overdue updates: operators close them.
+    ChangeRequests,
+    /// Compliance and findings reports (downloads of what the other resources show).
+    Reports,
+    /// Compliance states, trends, unauthorized software; `Create` runs a scan now.
+    Compliance,
+    /// Risk exceptions: `Create` requests one, `Update` approves, denies or revokes
+    /// (never one's own approval: `exceptions::can_approve`).
+    Exceptions,
 }
 
 impl Resource {
@@ -52,10 +64,15 @@ impl Resource {
             Resource::Users => "users",
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
+            Resource::Reports => "reports",
+            Resource::Compliance => "compliance",
+            Resource::Exceptions => "exceptions",
+            Resource::Notifications => "notifications",
+            Resource::ChangeRequests => "change_requests",
         }
     }
 
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 16] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -67,6 +84,11 @@ impl Resource {
         Resource::Users,
         Resource::System,
         Resource::AgentChannel,
+        Resource::Notifications,
+        Resource::ChangeRequests,
+        Resource::Reports,
+        Resource::Compliance,
+        Resource::Exceptions,
     ];
 }
 
@@ -149,6 +171,9 @@ impl Role {
             Rule::on(Feeds, &[Create, Update]),
             Rule::on(EnrollmentTokens, &[Create, Update, Delete]),
             Rule::on(OwnApiTokens, &[Create, Update, Delete]),
+            Rule::on(ChangeRequests, &[Update]),
+            Rule::on(Compliance, &[Create]),
+            Rule::on(Exceptions, &[Create, Update]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

@@ -8,8 +8,12 @@
 
 pub mod advisory;
 pub mod authz;
+pub mod change_request;
+pub mod compliance;
 pub mod distro;
+pub mod exceptions;
 pub mod matcher;
 pub mod package;
 pub mod severity;
+pub mod software_policy;
 pub mod version;

@@ -316,6 +316,14 @@ async fn checkin(
             // inventory recomputes. Refusing now would only make the agent resend.
             tracing::error!(host_id = %host_id, error = %e, "recomputing findings failed");
         }
+        if let Err(e) = state
+            .compliance()
+            .after_inventory(host_id, outcome, now)
+            .await
+        {
+            // Same reasoning: the scheduler re-evaluates hosts whose snapshot is due.
+            tracing::error!(host_id = %host_id, error = %e, "evaluating compliance failed");
+        }
         tracing::debug!(host_id = %host_id, ?outcome, "inventory received");
         if let Some(cloud) = &inventory.state.host.cloud {
             label_from_cloud(&state, host_id, cloud).await?;

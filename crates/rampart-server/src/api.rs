@@ -9,13 +9,18 @@
 
 mod advisories;
 mod api_tokens;
-mod bootstrap;
-mod enrollment_tokens;
+pub(crate) mod bootstrap;
+mod change_requests;
+pub(crate) mod compliance;
+pub(crate) mod enrollment_tokens;
+pub(crate) mod exceptions;
 pub(crate) mod feeds;
-mod findings;
-mod hosts;
+pub(crate) mod findings;
+pub(crate) mod hosts;
+mod notifications;
 mod projects;
-mod session;
+mod reports;
+pub(crate) mod session;
 mod system;
 mod users;
 
@@ -66,8 +71,22 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/users", users::router())
         .nest("/api/v1/enrollment-tokens", enrollment_tokens::router())
         .nest("/api/v1/feeds", feeds::router())
+        .nest("/api/v1/reports", reports::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
+        .nest(
+            "/api/v1/notification-channels",
+            notifications::channels_router(),
+        )
+        .nest(
+            "/api/v1/notification-deliveries",
+            notifications::deliveries_router(),
+        )
+        .nest("/api/v1/change-requests", change_requests::router())
+        .nest("/api/v1/compliance", compliance::router())
+        .nest("/api/v1/exceptions", exceptions::router())
+        .nest("/api/v1/scans", compliance::scans_router())
+        .merge(compliance::nested_routes())
 }
 
 /// Every route of the app, each part with its body limit: the API's, and the agent
@@ -294,11 +313,14 @@ impl Query {
 /// keeping headers such as `Allow`.
 pub(crate) async fn normalise_error(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // JSON errors are already ours; HTML ones are the web UI's own error pages.
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     if status.is_server_error() {

@@ -76,6 +76,18 @@ permissions! {
     UsersUpdate = Users Update;
     UsersDelete = Users Delete;
     SystemRead = System Read;
+    NotificationsRead = Notifications Read;
+    NotificationsCreate = Notifications Create;
+    NotificationsUpdate = Notifications Update;
+    NotificationsDelete = Notifications Delete;
+    ChangeRequestsRead = ChangeRequests Read;
+    ChangeRequestsUpdate = ChangeRequests Update;
+    ReportsRead = Reports Read;
+    ComplianceRead = Compliance Read;
+    ComplianceScan = Compliance Create;
+    ExceptionsRead = Exceptions Read;
+    ExceptionsRequest = Exceptions Create;
+    ExceptionsDecide = Exceptions Update;
 }
 
 /// How the caller authenticated.
@@ -281,5 +293,24 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, "rampart_session=".parse().unwrap());
         assert_eq!(session_cookie(&h), None);
+    }
+}
+
+/// The client's network address, as the TLS listener accepted the connection (`None`
+/// for requests that did not come through it, such as in-process tests). Only the
+/// login throttle uses it; nothing trusts `X-Forwarded-For`, which any client can set.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }

@@ -29,6 +29,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body is larger than the server accepts")]
     PayloadTooLarge,
+    /// Too many failed logins for this account or from this address; carries the
+    /// seconds until the next attempt is accepted (`Retry-After`).
+    #[error("too many failed logins; try again in {0} s")]
+    TooManyAttempts(u64),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Something broke on our side; the detail is logged, never returned.
@@ -63,6 +67,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -116,7 +121,17 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(error = %detail, "request failed");
         }
-        (status, axum::Json(self.body())).into_response()
+        let retry_after = match &self {
+            ApiError::TooManyAttempts(secs) => Some(secs.to_string()),
+            _ => None,
+        };
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = retry_after.and_then(|s| s.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs);
+        }
+        response
     }
 }
 

@@ -106,6 +106,7 @@ impl FindingsEngine {
     ) -> Result<usize, rampart_store::Error> {
         let _guard = self.recompute.lock().await;
         let host = self.store.get_host(host_id).await?;
+        let critical_before = self.store.critical_finding_keys(Some(host_id)).await?;
         let findings = match (release_of(&host), &host.package_set_hash) {
             (Some(release), Some(_)) => {
                 let packages = self.store.host_packages(host_id).await?;
@@ -120,6 +121,7 @@ impl FindingsEngine {
         };
         self.store.replace_findings(host_id, &findings, now).await?;
         self.classify_updates(&host, &findings).await?;
+        notify_new_critical(&self.store, &critical_before, Some(host_id), now).await;
         Ok(findings.len())
     }
 
@@ -154,6 +156,7 @@ impl FindingsEngine {
     /// Recomputes every host's findings (after a feed import).
     pub async fn recompute_all(&self, now: Millis) -> Result<RecomputeStats, rampart_store::Error> {
         let _guard = self.recompute.lock().await;
+        let critical_before = self.store.critical_finding_keys(None).await?;
         let hosts = all_hosts(&self.store).await?;
         // (release, package set hash) → hosts; hosts without either get no findings.
         let mut groups: BTreeMap<(Release, String), Vec<String>> = BTreeMap::new();
@@ -207,7 +210,22 @@ impl FindingsEngine {
             self.store.replace_findings(host_id, &[], now).await?;
             self.classify_updates(by_id[host_id.as_str()], &[]).await?;
         }
+        notify_new_critical(&self.store, &critical_before, None, now).await;
         Ok(stats)
+    }
+}
+
+/// Emits `finding.critical` for critical findings that appeared since `before`. A
+/// failure to queue the notification is logged and never fails the recomputation: the
+/// findings are stored either way.
+async fn notify_new_critical(
+    store: &Store,
+    before: &std::collections::HashSet<(String, String, String)>,
+    host_id: Option<&str>,
+    now: Millis,
+) {
+    if let Err(e) = crate::notifier::after_findings(store, before, host_id, now).await {
+        tracing::warn!(error = %e, "could not queue the new-critical-finding notifications");
     }
 }
 

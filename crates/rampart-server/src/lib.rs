@@ -14,13 +14,17 @@ pub mod admin;
 pub mod agent;
 mod api;
 pub mod auth;
+pub mod compliance_engine;
 mod error;
 pub mod findings_engine;
 pub mod listener;
+pub mod login_throttle;
 mod metrics;
+pub mod notifier;
 pub mod pki;
 pub mod report_schedules;
 pub mod secrets;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +38,10 @@ use tower_http::request_id::{
 
 pub use api::feeds::{FeedView, ImportResult, import as import_feed};
 pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
+pub use compliance_engine::{ComplianceEngine, ComplianceTransition};
 pub use error::{ApiError, ApiResult};
 pub use findings_engine::FindingsEngine;
+pub use web::{Access, CONTENT_SECURITY_POLICY, WEB_ROUTES, WebRoute};
 
 /// Settings the server runs with, validated by the binary and handed over by value.
 #[derive(Clone, Debug)]
@@ -59,6 +65,12 @@ pub struct ServerConfig {
     /// automatic renewal does not exist yet; revocation is instant regardless (it is
     /// checked on every request).
     pub agent_cert_lifetime: Duration,
+    /// Seals notification channel secrets at rest (the same key as the CA's). `None`
+    /// only in tests of the API alone: creating a channel with a secret then answers
+    /// 503.
+    pub master_key: Option<rampart_pki::MasterKey>,
+    /// The notification dispatcher's settings (retry policy, poll interval, lease).
+    pub notifications: notifier::NotifyConfig,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +84,8 @@ impl Default for ServerConfig {
             max_checkin_bytes: rampart_proto::MAX_CHECKIN_BYTES,
             checkin_interval: Duration::from_secs(60),
             agent_cert_lifetime: Duration::from_secs(5 * 365 * 86_400),
+            master_key: None,
+            notifications: notifier::NotifyConfig::default(),
         }
     }
 }
@@ -127,6 +141,7 @@ pub struct AppState {
 struct Inner {
     store: Store,
     engine: FindingsEngine,
+    compliance: ComplianceEngine,
     config: ServerConfig,
     clock: Clock,
     enrollment: Arc<dyn EnrollmentTokenIssuer>,
@@ -137,6 +152,7 @@ struct Inner {
     /// is created. A mutex so two bootstrap requests cannot both succeed.
     bootstrap: tokio::sync::Mutex<Option<String>>,
     metrics: metrics::Metrics,
+    login_throttle: login_throttle::LoginThrottle,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -201,8 +217,10 @@ impl AppState {
             .await?
             .is_empty()
             .then(secrets::random_secret);
+        let compliance = ComplianceEngine::new(store.clone());
         let state = AppState {
             inner: Arc::new(Inner {
+                compliance,
                 store,
                 engine,
                 config,
@@ -211,6 +229,7 @@ impl AppState {
                 ca,
                 bootstrap: tokio::sync::Mutex::new(secret.clone()),
                 metrics: metrics::Metrics::default(),
+                login_throttle: login_throttle::LoginThrottle::default(),
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -222,6 +241,11 @@ impl AppState {
 
     pub fn engine(&self) -> &FindingsEngine {
         &self.inner.engine
+    }
+
+    /// Compliance evaluation, scans and the transitions notifications consume.
+    pub fn compliance(&self) -> &ComplianceEngine {
+        &self.inner.compliance
     }
 
     pub fn config(&self) -> &ServerConfig {
@@ -246,6 +270,10 @@ impl AppState {
         &self.inner.bootstrap
     }
 
+    pub(crate) fn login_throttle(&self) -> &login_throttle::LoginThrottle {
+        &self.inner.login_throttle
+    }
+
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
     }
@@ -265,8 +293,8 @@ impl MakeRequestId for MakeUuidV7 {
     }
 }
 
-/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics and the
-/// OpenAPI document, with the cross-cutting layers. See the crate docs for the seams.
+/// The whole HTTP application: `/api/v1/*`, `/agent/v1/*`, health, metrics, the
+/// OpenAPI document and the web UI ([`WEB_ROUTES`]), with the cross-cutting layers. See the crate docs for the seams.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let sensitive: Arc<[HeaderName]> = Arc::new([
@@ -276,7 +304,7 @@ pub fn app(state: AppState) -> Router {
         HeaderName::from_static(auth::CSRF_HEADER),
     ]);
     let (api, _) = api::router(&state).split_for_parts();
-    api
+    api.merge(web::router())
         // Innermost first: everything below sees the final response of the ones above.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

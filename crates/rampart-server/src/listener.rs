@@ -84,6 +84,8 @@ pub async fn serve_tls(
                 .and_then(|certs| certs.first())
                 .map(|c| PeerCertificate(Arc::new(c.clone().into_owned())));
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 if let Some(cert) = &cert {
                     req.extensions_mut().insert(cert.clone());
                 }

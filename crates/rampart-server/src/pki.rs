@@ -112,6 +112,9 @@ pub enum ServerCertSource {
 /// The CA and the listener's TLS configuration.
 pub struct ServerPki {
     pub ca: Arc<CertificateAuthority>,
+    /// The master key the CA key is sealed with; it seals the other secrets at rest
+    /// too (notification channel credentials).
+    pub master: rampart_pki::MasterKey,
     pub ca_cert_path: PathBuf,
     pub tls: Arc<rustls::ServerConfig>,
 }
@@ -179,6 +182,7 @@ impl ServerPki {
         Ok((
             ServerPki {
                 ca: Arc::new(ca),
+                master,
                 ca_cert_path: cert_path,
                 tls,
             },

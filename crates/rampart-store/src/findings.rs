@@ -72,7 +72,7 @@ const FINDING_COLUMNS: &str = "f.host_id, h.hostname, f.advisory_id, f.package, 
      f.source, f.advisory_package, f.compared_version, f.aliases, f.fixed, f.severity, f.cvss, \
      f.cvss_vector, f.ecosystem, f.reason, f.first_seen, f.updated_at";
 
-const COUNT_COLUMNS: &str = "COUNT(CASE WHEN severity_rank = 4 THEN 1 END) AS critical, \
+pub(crate) const COUNT_COLUMNS: &str = "COUNT(CASE WHEN severity_rank = 4 THEN 1 END) AS critical, \
      COUNT(CASE WHEN severity_rank = 3 THEN 1 END) AS high, \
      COUNT(CASE WHEN severity_rank = 2 THEN 1 END) AS medium, \
      COUNT(CASE WHEN severity_rank = 1 THEN 1 END) AS low, \
@@ -105,7 +105,7 @@ fn host_finding(row: &impl RowExt) -> Result<HostFinding> {
     })
 }
 
-fn counts(row: &impl RowExt) -> Result<SeverityCounts> {
+pub(crate) fn counts(row: &impl RowExt) -> Result<SeverityCounts> {
     Ok(SeverityCounts {
         critical: row.int("critical")? as u64,
         high: row.int("high")? as u64,
@@ -116,8 +116,10 @@ fn counts(row: &impl RowExt) -> Result<SeverityCounts> {
 }
 
 /// Appends ` AND …` conditions for `filter` to a query over `findings f JOIN hosts h`.
-fn push_finding_filter<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, filter: &FindingFilter)
-where
+pub(crate) fn push_finding_filter<DB: sqlx::Database>(
+    qb: &mut QueryBuilder<DB>,
+    filter: &FindingFilter,
+) where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {

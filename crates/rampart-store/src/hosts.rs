@@ -98,6 +98,62 @@ pub struct HostFilter {
     /// Only hosts with an open finding for this advisory id or alias (the affected
     /// hosts of an advisory).
     pub advisory: Option<String>,
+    /// Only hosts whose last compliance evaluation says so (never-evaluated hosts match
+    /// none of them).
+    pub compliance: Option<ComplianceMatch>,
+}
+
+/// A hosts-list filter on the last compliance evaluation (`host_compliance`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComplianceMatch {
+    Compliant,
+    /// Every non-compliant host, stale ones included.
+    NonCompliant,
+    /// Hosts whose agent stopped checking in.
+    Stale,
+}
+
+/// The column [`Store::list_hosts_ordered`] sorts by; ties are broken by hostname, then
+/// id, so pages never overlap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HostSort {
+    #[default]
+    Hostname,
+    /// os-release `ID`, then `VERSION_ID`.
+    Os,
+    /// Last check-in.
+    LastSeen,
+    /// Last change of the installed package set; hosts without an inventory count as
+    /// the oldest.
+    LastUpdated,
+    /// Open critical findings, then high ones.
+    Critical,
+}
+
+/// A sort column and direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostOrder {
+    pub sort: HostSort,
+    pub descending: bool,
+}
+
+impl HostOrder {
+    /// The `ORDER BY` clause (without the keyword). Built from fixed fragments only:
+    /// nothing the caller typed reaches the SQL.
+    fn clause(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        let key = match self.sort {
+            HostSort::Hostname => format!("h.hostname {dir}"),
+            HostSort::Os => format!("h.os_id {dir}, h.os_version {dir}"),
+            HostSort::LastSeen => format!("h.last_seen {dir}"),
+            HostSort::LastUpdated => format!("COALESCE(h.last_updated_at, -1) {dir}"),
+            HostSort::Critical => format!(
+                "(SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 4) {dir}, \
+                 (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 3) {dir}"
+            ),
+        };
+        format!("{key}, h.hostname, h.id")
+    }
 }
 
 pub(crate) const HOST_COLUMNS: &str = "h.id, h.hostname, h.machine_id, h.os_id, h.os_version, \
@@ -182,6 +238,19 @@ where
             qb.push(" AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.host_id = h.id AND f.severity_rank = 4)");
         }
         None => {}
+    }
+    if let Some(compliance) = filter.compliance {
+        qb.push(match compliance {
+            ComplianceMatch::Compliant => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.state = 'compliant')"
+            }
+            ComplianceMatch::NonCompliant => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.state = 'non_compliant')"
+            }
+            ComplianceMatch::Stale => {
+                " AND EXISTS (SELECT 1 FROM host_compliance c WHERE c.host_id = h.id AND c.stale = 1)"
+            }
+        });
     }
     if let Some(advisory) = &filter.advisory {
         qb.push(
@@ -329,6 +398,18 @@ impl Store {
 
     /// Hosts matching `filter`, ordered by hostname, one page of them plus the total.
     pub async fn list_hosts(&self, filter: &HostFilter, page: Page) -> Result<Paged<Host>> {
+        self.list_hosts_ordered(filter, HostOrder::default(), page)
+            .await
+    }
+
+    /// Hosts matching `filter` in `order`, one page of them plus the total.
+    pub async fn list_hosts_ordered(
+        &self,
+        filter: &HostFilter,
+        order: HostOrder,
+        page: Page,
+    ) -> Result<Paged<Host>> {
+        let order_by = order.clause();
         with_pool!(self, pool => {
             let mut count = QueryBuilder::new("SELECT COUNT(*) AS n FROM hosts h WHERE 1 = 1");
             push_host_filter(&mut count, filter);
@@ -336,7 +417,9 @@ impl Store {
 
             let mut list = QueryBuilder::new(format!("SELECT {HOST_COLUMNS} FROM hosts h WHERE 1 = 1"));
             push_host_filter(&mut list, filter);
-            list.push(" ORDER BY h.hostname, h.id LIMIT ")
+            list.push(" ORDER BY ")
+                .push(&order_by)
+                .push(" LIMIT ")
                 .push_bind(i64::from(page.limit))
                 .push(" OFFSET ")
                 .push_bind(i64::try_from(page.offset).unwrap_or(i64::MAX));

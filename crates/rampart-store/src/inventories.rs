@@ -6,6 +6,8 @@
 //! written in one transaction, and a resent inventory (same `content_hash`) writes only the
 //! receive time, so an agent retrying after a crash cannot create duplicates.
 
+use std::collections::BTreeMap;
+
 use rampart_core::package::{Package, PackageFormat};
 use rampart_core::severity::SeverityLevel;
 use rampart_proto::{Inventory, PendingUpdate, UpdateCategory, package_set_hash};
@@ -148,6 +150,14 @@ fn update(row: &impl RowExt) -> Result<HostUpdate> {
         fixes: from_json("update fixes", &row.text("fixes")?)?,
         severity,
     })
+}
+
+/// How many upgrades a host's latest inventory lists as pending, and how many of them
+/// are security fixes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateCounts {
+    pub total: u64,
+    pub security: u64,
 }
 
 impl Store {
@@ -377,6 +387,31 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// Pending upgrades of every host that has any, keyed by host id, in one grouped
+    /// query: reports need them for the whole estate at once.
+    pub async fn pending_update_counts_by_host(&self) -> Result<BTreeMap<String, UpdateCounts>> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT host_id, COUNT(*) AS total,
+                        COUNT(CASE WHEN category = 'security' THEN 1 END) AS security
+                 FROM pending_updates GROUP BY host_id",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok((
+                        row.text("host_id")?,
+                        UpdateCounts {
+                            total: row.int("total")? as u64,
+                            security: row.int("security")? as u64,
+                        },
+                    ))
+                })
+                .collect()
         })
     }
 

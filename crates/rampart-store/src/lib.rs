@@ -20,12 +20,17 @@
 //! One module per resource; each declares its row types next to its statements.
 
 mod advisories;
+mod compliance;
 mod error;
+mod exceptions;
 mod findings;
 mod hosts;
 mod inventories;
+mod notifications;
 mod projects;
 mod report_schedules;
+mod software_policies;
+mod summary;
 mod tokens;
 mod users;
 
@@ -42,12 +47,33 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Row, Sqlite, Transaction};
 
 pub use advisories::{FeedImport, FeedStatus};
+pub use compliance::{
+    ComplianceFilter, ComplianceSummary, HostCompliance, PreviousCompliance, ProjectStandard,
+    ScanRun, ScanTrigger, TrendPoint,
+};
 pub use error::{Error, Result};
+pub use exceptions::{
+    Actor, CoveredFinding, ExceptionDecision, ExceptionFilter, ExceptionRecord, FindingCounts,
+    NewException,
+};
 pub use findings::{FindingFilter, HostFinding, SeverityCounts};
-pub use hosts::{Agent, EnrolledHost, Host, HostFilter, Labels, NewAgent, NewHost};
-pub use inventories::{HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification};
+pub use hosts::{
+    Agent, ComplianceMatch, EnrolledHost, Host, HostFilter, HostOrder, HostSort, Labels, NewAgent,
+    NewHost,
+};
+pub use inventories::{
+    HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
+};
+pub use notifications::{
+    ChangeRequest, ChangeRequestChange, ChangeRequestFilter, ChannelUpdate, ClaimedDelivery,
+    Delivery, DeliveryFilter, DeliveryStatus, NewChannel, NewDelivery, NotificationChannel,
+};
 pub use projects::{NewProject, Project, ProjectUpdate};
 pub use report_schedules::{ReportRun, ReportSchedule, ReportScheduleSpec};
+pub use software_policies::{
+    NewUnauthorized, ProjectSoftwarePolicy, UnauthorizedFilter, UnauthorizedPackage,
+};
+pub use summary::{EstateSummary, OsRelease, UpdateAges, VulnerablePackage};
 pub use tokens::{ApiToken, EnrolmentToken, NewApiToken, NewEnrolmentToken};
 pub use users::{NewSession, NewUser, Session, User};
 

@@ -191,12 +191,39 @@ impl Client {
         self.finish(path, result)
     }
 
-    fn finish(
+    /// GETs `path` and returns the body as it is (a report download: CSV, JSON or PDF).
+    pub(crate) fn get_bytes(
         &self,
         path: &str,
+        query: &[(&str, String)],
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut req = self.agent.get(&format!("{}{path}", self.base));
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut response = self.reached(req.call())?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .with_context(|| format!("reading the answer to {path}"))?;
+        if (200..300).contains(&status) {
+            return Ok(bytes);
+        }
+        Err(failure(path, status, &String::from_utf8_lossy(&bytes)))
+    }
+
+    /// The response, or an error saying why the server could not be reached.
+    fn reached(
+        &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> anyhow::Result<Value> {
-        let mut response = result.map_err(|e| {
+    ) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        result.map_err(|e| {
             // rustls errors surface wrapped in I/O errors, so look at the text too.
             let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
                 || e.to_string().contains("certificate");
@@ -208,7 +235,15 @@ impl Client {
             } else {
                 anyhow::anyhow!("cannot reach {}: {e}", self.base)
             }
-        })?;
+        })
+    }
+
+    fn finish(
+        &self,
+        path: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Value> {
+        let mut response = self.reached(result)?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -223,20 +258,25 @@ impl Client {
             return serde_json::from_str(&text)
                 .with_context(|| format!("the answer to {path} is not JSON"));
         }
-        let (code, message) = serde_json::from_str::<rampart_proto::ErrorBody>(&text)
-            .map(|b| (b.error.code, b.error.message))
-            .unwrap_or_else(|_| ("http_error".to_owned(), text.chars().take(300).collect()));
-        let hint = match status {
-            401 => " (log in with `rampart login` or pass --token)",
-            _ => "",
-        };
-        Err(ApiFailure {
-            status,
-            code,
-            message: format!("{path}: {status}: {message}{hint}"),
-        }
-        .into())
+        Err(failure(path, status, &text))
     }
+}
+
+/// An error answer as an [`ApiFailure`] naming the API's code and message.
+fn failure(path: &str, status: u16, text: &str) -> anyhow::Error {
+    let (code, message) = serde_json::from_str::<rampart_proto::ErrorBody>(text)
+        .map(|b| (b.error.code, b.error.message))
+        .unwrap_or_else(|_| ("http_error".to_owned(), text.chars().take(300).collect()));
+    let hint = match status {
+        401 => " (log in with `rampart login` or pass --token)",
+        _ => "",
+    };
+    ApiFailure {
+        status,
+        code,
+        message: format!("{path}: {status}: {message}{hint}"),
+    }
+    .into()
 }
 
 impl Client {

@@ -2,7 +2,10 @@
 //! the database location shared by `server`, `up` and `admin`.
 
 pub(crate) mod admin;
+pub(crate) mod compliance;
+pub(crate) mod notifications;
 pub(crate) mod remote;
+pub(crate) mod reports;
 pub(crate) mod scan;
 pub(crate) mod server;
 pub(crate) mod up;

@@ -50,6 +50,31 @@ enum Command {
     EnrollToken(Remote<commands::remote::EnrollTokenCommand>),
     /// Advisory feeds on the server.
     Feeds(Remote<commands::remote::FeedsCommand>),
+    /// Notification channels (mail, webhooks) and their deliveries.
+    Notifications(Remote<commands::notifications::NotificationsCommand>),
+    /// Change requests opened for security updates pending beyond the standard.
+    #[command(name = "change-requests")]
+    ChangeRequests(Remote<commands::notifications::ChangeRequestsCommand>),
+    /// Download compliance and findings reports (CSV, JSON, PDF).
+    Reports(commands::reports::Args),
+    /// Compliance of the estate and of each project (or, with --hosts, of each host).
+    Compliance(RemoteArgs<commands::compliance::ComplianceArgs>),
+    /// Risk exceptions: request, approve, deny, revoke.
+    Exceptions(Remote<commands::compliance::ExceptionsCommand>),
+    /// Re-match findings and re-evaluate compliance now (estate or --project).
+    #[command(name = "scan-now")]
+    ScanNow(RemoteArgs<commands::compliance::ScanNowArgs>),
+}
+
+/// A single remote command with its own arguments plus the connection and output flags.
+#[derive(clap::Args)]
+struct RemoteArgs<A: clap::Args> {
+    #[command(flatten)]
+    args: A,
+    #[command(flatten)]
+    connect: client::ConnectArgs,
+    #[command(flatten)]
+    output: commands::remote::OutputArgs,
 }
 
 /// A command group that talks to a server: its subcommands plus the connection and
@@ -94,6 +119,16 @@ fn main() -> ExitCode {
         Command::Tokens(r) => commands::remote::tokens(r.command, &r.connect, r.output),
         Command::EnrollToken(r) => commands::remote::enroll_token(r.command, &r.connect, r.output),
         Command::Feeds(r) => commands::remote::feeds(r.command, &r.connect, r.output),
+        Command::Notifications(r) => {
+            commands::notifications::notifications(r.command, &r.connect, r.output)
+        }
+        Command::ChangeRequests(r) => {
+            commands::notifications::change_requests(r.command, &r.connect, r.output)
+        }
+        Command::Reports(args) => commands::reports::run(args),
+        Command::Compliance(r) => commands::compliance::compliance(r.args, &r.connect, r.output),
+        Command::Exceptions(r) => commands::compliance::exceptions(r.command, &r.connect, r.output),
+        Command::ScanNow(r) => commands::compliance::scan_now(r.args, &r.connect, r.output),
         Command::Server(args) => commands::server::run(args),
         Command::Up(args) => commands::up::run(args),
         Command::Admin(args) => commands::admin::run(args),

@@ -44,7 +44,16 @@ fn operator_runs_the_estate_but_not_users_or_tokens() {
     assert!(!allowed(&op, Resource::ApiTokens, Action::Delete));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Create));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Delete));
+    assert!(allowed(&op, Resource::ChangeRequests, Action::Update));
+    assert!(allowed(&op, Resource::Notifications, Action::Read));
+    assert!(!allowed(&op, Resource::Notifications, Action::Create));
+    assert!(!allowed(&op, Resource::Notifications, Action::Update));
     assert!(!allowed(&op, Resource::System, Action::Update));
+    // Operators request and decide risk exceptions and run scans.
+    assert!(allowed(&op, Resource::Exceptions, Action::Create));
+    assert!(allowed(&op, Resource::Exceptions, Action::Update));
+    assert!(!allowed(&op, Resource::Exceptions, Action::Delete));
+    assert!(allowed(&op, Resource::Compliance, Action::Create));
 }
 
 #[test]
@@ -111,4 +120,17 @@ fn denials_say_who_what_and_with_which_roles() {
     );
     assert_eq!("operator".parse::<Role>(), Ok(Role::Operator));
     assert!("root".parse::<Role>().unwrap_err().contains("unknown role"));
+}
+
+#[test]
+fn every_role_reads_reports_and_only_admins_do_more() {
+    for role in Role::ALL {
+        let p = person(&[role]);
+        assert!(allowed(&p, Resource::Reports, Action::Read), "{role}");
+        assert_eq!(
+            allowed(&p, Resource::Reports, Action::Create),
+            role == Role::Admin,
+            "{role}"
+        );
+    }
 }

@@ -37,14 +37,44 @@ async fn bootstrap(
     State(state): State<AppState>,
     Json(req): Json<BootstrapRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let user = create_first_admin(&state, &req.secret, &req.name, req.password).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+}
+
+/// Whether the server still waits for its first admin (the login page then offers the
+/// set-up form instead). A user created another way meanwhile (`rampart admin
+/// create-user`) ends the wait, as it does for the API.
+pub(crate) async fn pending(state: &AppState) -> bool {
+    let mut slot = state.bootstrap_slot().lock().await;
+    if slot.is_none() {
+        return false;
+    }
+    match state.store().list_users().await {
+        Ok(users) if !users.is_empty() => {
+            *slot = None;
+            false
+        }
+        // Unknown (store down): keep offering the set-up form; submitting it checks again.
+        Ok(_) | Err(_) => true,
+    }
+}
+
+/// Creates the first admin if `secret` is the bootstrap secret and no user exists yet;
+/// shared by the API and the web set-up form.
+pub(crate) async fn create_first_admin(
+    state: &AppState,
+    secret: &str,
+    name: &str,
+    password: String,
+) -> ApiResult<rampart_store::User> {
     // Held across the whole operation: two concurrent requests cannot both create an
     // admin. Replicas sharing PostgreSQL each hold their own secret; the user check
     // below refuses whichever comes second.
     let mut slot = state.bootstrap_slot().lock().await;
-    let Some(secret) = slot.as_deref() else {
+    let Some(expected) = slot.as_deref() else {
         return Err(ApiError::Conflict("the server is already set up".into()));
     };
-    if !constant_time_eq(&req.secret, secret) {
+    if !constant_time_eq(secret, expected) {
         tracing::warn!("bootstrap attempted with a wrong secret");
         return Err(ApiError::Unauthenticated);
     }
@@ -52,15 +82,9 @@ async fn bootstrap(
         *slot = None;
         return Err(ApiError::Conflict("the server is already set up".into()));
     }
-    let user = crate::admin::create_user(
-        state.store(),
-        &req.name,
-        Role::Admin,
-        req.password,
-        state.now(),
-    )
-    .await?;
+    let user =
+        crate::admin::create_user(state.store(), name, Role::Admin, password, state.now()).await?;
     *slot = None;
     tracing::info!(user = %user.name, "bootstrap: first admin created");
-    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+    Ok(user)
 }

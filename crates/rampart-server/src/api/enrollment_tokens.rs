@@ -106,17 +106,45 @@ async fn create_token(
     State(state): State<AppState>,
     Json(req): Json<CreateEnrollmentToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedEnrollmentToken>)> {
-    let expires_in = req.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
+    let (token, record) = issue(
+        &state,
+        &auth.user.name,
+        req.project,
+        &req.labels,
+        req.expires_in,
+        req.max_uses,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedEnrollmentToken {
+            token,
+            record: record.into(),
+        }),
+    ))
+}
+
+/// Validates and issues an enrolment token for `by`: the printed token (to show once)
+/// and the stored record. Shared by the API and the web form.
+pub(crate) async fn issue(
+    state: &AppState,
+    by: &str,
+    project: Option<String>,
+    labels: &BTreeMap<String, String>,
+    expires_in: Option<u64>,
+    max_uses: Option<u32>,
+) -> ApiResult<(String, EnrolmentToken)> {
+    let expires_in = expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
     if expires_in == 0 || expires_in > MAX_EXPIRES_IN_SECS {
         return Err(ApiError::bad_request(format!(
             "expires_in must be between 1 and {MAX_EXPIRES_IN_SECS} seconds"
         )));
     }
-    let max_uses = req.max_uses.unwrap_or(1);
+    let max_uses = max_uses.unwrap_or(1);
     if max_uses == 0 {
         return Err(ApiError::bad_request("max_uses must be at least 1"));
     }
-    let project_id = super::hosts::project_id(&state, req.project).await?;
+    let project_id = super::hosts::project_id(state, project).await?;
     let now = state.now();
     let issued = state.enrollment_issuer().issue();
     let record = state
@@ -125,23 +153,16 @@ async fn create_token(
             NewEnrolmentToken {
                 token_hash: &issued.hash,
                 project_id: project_id.as_deref(),
-                labels: &req.labels,
+                labels,
                 expires_at: now + expires_in as i64 * 1000,
                 max_uses: i64::from(max_uses),
             },
             now,
         )
         .await?;
-    tracing::info!(by = %auth.user.name, token_id = %record.id, "enrolment token issued");
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedEnrollmentToken {
-            token: issued.printed,
-            record: record.into(),
-        }),
-    ))
+    tracing::info!(by = %by, token_id = %record.id, "enrolment token issued");
+    Ok((issued.printed, record))
 }
-
 /// Revokes an enrolment token; hosts already enrolled stay.
 #[utoipa::path(delete, path = "/{id}", tag = "enrollment-tokens", params(("id" = String, Path)), responses(
     (status = 204, description = "revoked"),

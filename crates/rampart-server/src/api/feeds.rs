@@ -132,6 +132,7 @@ pub async fn import(state: &AppState, source: &str, by: &str) -> ApiResult<Impor
         .await?;
     state.engine().reload_index().await?;
     let stats = state.engine().recompute_all(now).await?;
+    state.compliance().evaluate_all(None, now).await?;
     tracing::info!(
         by = %by, source = %source, records = load.advisories.len(),
         problems = load.problems.len(), changed, findings = stats.findings, "feed imported"

@@ -384,8 +384,13 @@ async fn host_findings(
     let page = query.only(&[])?.page()?;
     state.store().get_host(&id).await?;
     let findings = state.store().host_findings(&id).await?;
+    let now = state.now();
+    let covered = state.store().cover(findings, now).await?;
     Ok(Json(List::paged(
-        findings.into_iter().map(FindingView::from).collect(),
+        covered
+            .into_iter()
+            .map(|c| FindingView::covered(c, now))
+            .collect(),
         page,
     )))
 }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::Json;
 use super::users::UserView;
-use crate::auth::{Authenticated, SESSION_COOKIE, Via};
+use crate::auth::{Authenticated, ClientAddr, SESSION_COOKIE, Via};
 use crate::secrets::{random_secret, sha256_hex, verify_password};
 use crate::{ApiError, ApiResult, AppState};
 
@@ -46,21 +46,66 @@ pub(crate) struct SessionView {
 ))]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = match state.store().get_user_by_name(&req.name).await {
+    let user = check_password(&state, &req.name, req.password, client).await?;
+    let started = start(&state, &user).await?;
+    let body = SessionView {
+        user: UserView::from(&user),
+        csrf_token: Some(started.csrf_token),
+        authenticated_by: "session",
+        expires_at: Some(started.expires_at),
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&started.cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// The user `name` if `password` is theirs and they are not disabled; otherwise 401
+/// without saying which part was wrong. Shared by the API and the login form.
+pub(crate) async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: String,
+    client: ClientAddr,
+) -> ApiResult<rampart_store::User> {
+    let throttle = state.login_throttle();
+    if let Err(wait) = throttle.check(name, client.0, state.now()) {
+        tracing::warn!(name = %name, client = ?client.0, "login refused: too many failures");
+        return Err(ApiError::TooManyAttempts((wait as u64).div_ceil(1000)));
+    }
+    let user = match state.store().get_user_by_name(name).await {
         Ok(user) => Some(user),
         Err(rampart_store::Error::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let ok = verify_password(req.password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let user = match user {
-        Some(user) if ok && user.disabled_at.is_none() => user,
-        _ => {
-            tracing::info!(name = %req.name, "failed login");
-            return Err(ApiError::Unauthenticated);
+    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    match user {
+        Some(user) if ok && user.disabled_at.is_none() => {
+            throttle.succeeded(name);
+            Ok(user)
         }
-    };
+        _ => {
+            throttle.failed(name, client.0, state.now());
+            tracing::info!(name = %name, client = ?client.0, "failed login");
+            Err(ApiError::Unauthenticated)
+        }
+    }
+}
+
+/// A session just created: the `Set-Cookie` value and the CSRF token to hand out.
+pub(crate) struct Started {
+    pub(crate) cookie: String,
+    pub(crate) csrf_token: String,
+    pub(crate) expires_at: i64,
+}
+
+/// Creates a login session for `user` (the store keeps only the id's hash).
+pub(crate) async fn start(state: &AppState, user: &rampart_store::User) -> ApiResult<Started> {
     let now = state.now();
     let session_id = random_secret();
     let csrf_token = random_secret();
@@ -88,18 +133,23 @@ async fn login(
             ""
         }
     );
-    let body = SessionView {
-        user: UserView::from(&user),
-        csrf_token: Some(csrf_token),
-        authenticated_by: "session",
-        expires_at: Some(expires_at),
-    };
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    Ok(Started {
+        cookie,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// Ends the session named by `id_hash` (already gone is fine); returns the
+/// `Set-Cookie` value that clears the cookie.
+pub(crate) async fn end(state: &AppState, id_hash: &str) -> ApiResult<String> {
+    match state.store().delete_session(id_hash).await {
+        Ok(()) | Err(rampart_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ))
 }
 
 /// Who the caller is and how they authenticated.
@@ -134,11 +184,7 @@ async fn logout(
             "this request is authenticated by an API token, not a session; revoke the token instead",
         ));
     };
-    match state.store().delete_session(id_hash).await {
-        Ok(()) | Err(rampart_store::Error::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear = end(&state, id_hash).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,

@@ -214,6 +214,60 @@ async fn cookie_sessions_need_the_csrf_token_to_change_anything() {
     .await;
 }
 
+/// Password guessing is slowed: after five failures the account is locked out (even
+/// for the right password) with 429 and `Retry-After`, for 30 s and doubling; other
+/// accounts are unaffected; a success clears the count.
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account_out_for_a_while() {
+    each_backend(|store| async move {
+        let t = TestApp::new(store).await;
+        t.user_token("olga", Role::Operator).await;
+        t.user_token("pavel", Role::Operator).await;
+        let login = |name: &str, password: &str| {
+            let body = json!({"name": name, "password": password});
+            let t = &t;
+            async move {
+                t.call(Method::POST, "/api/v1/session", &Auth::None, Some(body))
+                    .await
+            }
+        };
+        for _ in 0..5 {
+            let r = login("olga", "wrong password!").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        let locked = login("olga", "olga-long-password").await;
+        assert_eq!(
+            locked.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            locked.text
+        );
+        assert_eq!(locked.body["error"]["code"], "too_many_attempts");
+        assert_eq!(
+            locked.headers.get(header::RETRY_AFTER).unwrap(),
+            "30",
+            "{:?}",
+            locked.headers
+        );
+        let other = login("pavel", "pavel-long-password").await;
+        assert_eq!(other.status, StatusCode::OK, "{}", other.text);
+
+        t.advance(31_000);
+        let ok = login("olga", "olga-long-password").await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+        // The success cleared the count: one new failure does not lock.
+        assert_eq!(
+            login("olga", "wrong password!").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            login("olga", "olga-long-password").await.status,
+            StatusCode::OK
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn secure_cookies_over_tls() {
     let dir = tempfile::tempdir().unwrap();

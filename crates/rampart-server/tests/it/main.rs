@@ -5,7 +5,14 @@
 mod agent_channel;
 mod auth;
 mod boundaries;
+mod compliance;
 mod errors;
 mod estate;
+mod notifications;
+mod reports;
 mod router_walk;
+// The real SMTP server (aiosmtpd) the notify crate's tests start: one file, shared.
+#[path = "../../../rampart-notify/tests/it/smtp_server.rs"]
+mod smtp_server;
 mod support;
+mod web;

@@ -3,12 +3,16 @@
 //! (401) and refuse an auditor (403) on every route that changes state — except the
 //! short, named lists of public and self-service routes. A route added without an
 //! `Authorized<P>` extractor fails here.
+//!
+//! The web UI's pages are walked the same way from their own table (`WEB_ROUTES`, from
+//! which the web router is built): anonymous callers are sent to the login form and
+//! see no content, auditors get a 403 page on every form that changes state.
 
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use rampart_core::authz::Role;
-use rampart_server::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES};
+use rampart_server::{AGENT_ROUTES, Access, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, WEB_ROUTES};
 
 use crate::support::{Auth, TestApp, each_backend};
 
@@ -72,8 +76,19 @@ fn the_document_names_every_resource_and_the_lists_name_real_routes() {
         "/api/v1/enrollment-tokens/{id}",
         "/api/v1/feeds",
         "/api/v1/feeds/import",
+        "/api/v1/reports/compliance",
+        "/api/v1/reports/findings",
         "/api/v1/session",
         "/api/v1/bootstrap",
+        "/api/v1/notification-channels",
+        "/api/v1/notification-channels/{id}",
+        "/api/v1/notification-channels/{id}/test",
+        "/api/v1/notification-deliveries",
+        "/api/v1/notification-deliveries/{id}",
+        "/api/v1/notification-deliveries/{id}/retry",
+        "/api/v1/change-requests",
+        "/api/v1/change-requests/{id}",
+        "/api/v1/change-requests/{id}/close",
         "/agent/v1/enroll",
         "/agent/v1/checkin",
     ] {
@@ -247,6 +262,150 @@ async fn operators_are_refused_user_management() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = t.call(Method::POST, "/api/v1/projects", &op, Some(serde_json::json!({"name": "web"}))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    })
+    .await;
+}
+
+/// The headers every web response carries, whatever its status.
+fn assert_web_headers(method: &Method, path: &str, headers: &axum::http::HeaderMap) {
+    let csp = headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert_eq!(
+        csp,
+        rampart_server::CONTENT_SECURITY_POLICY,
+        "{method} {path}"
+    );
+    assert_eq!(headers["x-frame-options"], "DENY", "{method} {path}");
+    assert_eq!(headers["referrer-policy"], "no-referrer", "{method} {path}");
+}
+
+#[tokio::test]
+async fn every_web_route_sends_anonymous_to_login_and_refuses_auditors_on_writes() {
+    each_backend(|store| async move {
+        let t = TestApp::new(store).await;
+        let auditor = Auth::Bearer(t.user_token("audrey", Role::Auditor).await);
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        assert!(WEB_ROUTES.len() >= 12, "suspiciously few web routes");
+        for route in WEB_ROUTES {
+            let method = &route.method;
+            let path = route.path;
+            let uri = concrete(path);
+            let form = (*method == Method::POST).then(|| b"_csrf=x&name=x".to_vec());
+            let call = |auth: Auth| {
+                let t = &t;
+                let form = form.clone();
+                let uri = uri.clone();
+                async move {
+                    t.raw(
+                        method.clone(),
+                        &uri,
+                        &auth,
+                        form,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .await
+                }
+            };
+            let anon = call(Auth::None).await;
+            assert_web_headers(method, path, &anon.headers);
+            let to_login = |r: &crate::support::Reply| {
+                r.status == StatusCode::SEE_OTHER
+                    && r.headers[header::LOCATION]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("/login")
+            };
+            if route.access == Access::Public {
+                // (The set-up form sends to the login form once set up: that is no
+                // refusal, and carries no `next`.)
+                let refused = to_login(&anon)
+                    && anon.headers[header::LOCATION]
+                        .to_str()
+                        .unwrap()
+                        .contains("next=");
+                assert!(
+                    !refused && anon.status != StatusCode::UNAUTHORIZED,
+                    "{method} {path} is public: {} {:?}",
+                    anon.status,
+                    anon.headers
+                );
+                continue;
+            }
+            assert!(
+                to_login(&anon),
+                "anonymous {method} {path}: {} {}",
+                anon.status,
+                anon.text
+            );
+            assert!(
+                anon.text.is_empty(),
+                "a redirect shows no content: {method} {path}"
+            );
+            if *method == Method::GET {
+                let expected = format!(
+                    "/login?next={}",
+                    form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+                );
+                let location = anon.headers[header::LOCATION].to_str().unwrap();
+                assert!(
+                    location == expected || uri == "/" && location == "/login",
+                    "{location}"
+                );
+            }
+            let unknown = call(Auth::Bearer("rpt_not-a-real-token".into())).await;
+            assert!(to_login(&unknown), "unknown token {method} {path}");
+
+            let as_auditor = call(auditor.clone()).await;
+            assert_web_headers(method, path, &as_auditor.headers);
+            if *method == Method::POST && route.access == Access::Authorized {
+                assert_eq!(
+                    as_auditor.status,
+                    StatusCode::FORBIDDEN,
+                    "auditor {method} {path}"
+                );
+                assert!(
+                    as_auditor.headers[header::CONTENT_TYPE]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("text/html"),
+                    "a 403 page, not JSON: {method} {path}"
+                );
+                assert!(
+                    as_auditor.text.contains("audrey may not"),
+                    "{}",
+                    as_auditor.text
+                );
+            } else {
+                assert!(
+                    !matches!(
+                        as_auditor.status,
+                        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                    ) && !to_login(&as_auditor),
+                    "auditor may {method} {path}: {} {}",
+                    as_auditor.status,
+                    as_auditor.text
+                );
+            }
+            let as_admin = call(admin.clone()).await;
+            assert!(
+                !matches!(
+                    as_admin.status,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ) && !to_login(&as_admin),
+                "admin {method} {path}: {} {}",
+                as_admin.status,
+                as_admin.text
+            );
+            if as_admin.status == StatusCode::OK {
+                assert_eq!(
+                    as_admin.headers[header::CACHE_CONTROL],
+                    "no-store",
+                    "{method} {path}"
+                );
+            }
+        }
     })
     .await;
 }

@@ -11,7 +11,12 @@ use rampart_store::{
     Error, FeedImport, FindingFilter, HostFilter, InventoryOutcome, NewApiToken, NewEnrolmentToken,
     NewProject, NewSession, NewUser, Page, ProjectUpdate, ReportScheduleSpec, UpdateClassification,
 };
+use rampart_store::{HostOrder, HostSort, OsRelease, UpdateAges};
 
+use crate::notifications::{
+    change_requests_one_open_per_project, concurrent_claims_are_disjoint,
+    notification_channels_crud, outbox_claims_retries_and_leases,
+};
 use crate::support::{Ctx, enrol, finding, inventory, labels, packages};
 
 /// Declares each case once per backend: `sqlite::<case>` and `postgres::<case>`.
@@ -35,6 +40,7 @@ macro_rules! conformance {
         }
     };
 }
+pub(crate) use conformance;
 
 conformance!(
     migrations_are_idempotent,
@@ -54,6 +60,13 @@ conformance!(
     unicode_and_huge_strings_round_trip,
     unique_violations_are_conflicts,
     report_schedules_are_claimed_once,
+    notification_channels_crud,
+    outbox_claims_retries_and_leases,
+    concurrent_claims_are_disjoint,
+    change_requests_one_open_per_project,
+    pending_update_counts_per_host,
+    estate_summaries,
+    host_sorting,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -1435,4 +1448,297 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
     s.delete_project(&project.id).await.unwrap();
     assert_eq!(s.list_report_schedules().await.unwrap().len(), 0);
     assert_not_found(s.get_report_run(&manual.id).await);
+async fn pending_update_counts_per_host(ctx: Ctx) {
+    let s = &ctx.store;
+    let a = enrol(s, "a", &labels(&[]), T0).await.host.id;
+    let b = enrol(s, "b", &labels(&[]), T0).await.host.id;
+    let c = enrol(s, "c", &labels(&[]), T0).await.host.id;
+    let mut inv = inventory("a", ("debian", "12"), packages(5));
+    let mut other = inv.state.updates[0].clone();
+    other.category = rampart_proto::UpdateCategory::Other;
+    for name in ["curl", "zlib1g"] {
+        inv.state.updates.push(rampart_proto::PendingUpdate {
+            name: name.into(),
+            ..other.clone()
+        });
+    }
+    s.record_inventory(&a, &inv, T0 + 1).await.unwrap();
+    s.record_inventory(&b, &inventory("b", ("debian", "12"), packages(5)), T0 + 1)
+        .await
+        .unwrap();
+    let counts = s.pending_update_counts_by_host().await.unwrap();
+    let get = |id: &str| counts.get(id).map(|u| (u.total, u.security));
+    assert_eq!(get(&a), Some((3, 1)));
+    assert_eq!(get(&b), Some((1, 1)));
+    assert_eq!(get(&c), None, "no inventory, no entry");
+    s.delete_host(&b).await.unwrap();
+    assert_eq!(s.pending_update_counts_by_host().await.unwrap().len(), 1);
+}
+
+/// The dashboard's aggregates equal what the per-host listings say.
+async fn estate_summaries(ctx: Ctx) {
+    let s = &ctx.store;
+    let empty = s.estate_summary().await.unwrap();
+    assert_eq!(empty, rampart_store::EstateSummary::default());
+    let day = 24 * HOUR;
+    let now = T0 + 400 * day;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let name = format!("db-{i}");
+        let e = enrol(s, &name, &labels(&[]), T0).await;
+        if i < 5 {
+            let os = if i < 3 {
+                ("debian", "12")
+            } else {
+                ("ubuntu", "24.04")
+            };
+            // Inventories at 0, 1, 10, 100 and 300 days before `now`; every one carries
+            // one pending security update (see `support::inventory`).
+            let age = [0, 1, 10, 100, 300][i];
+            s.record_inventory(
+                &e.host.id,
+                &inventory(&name, os, packages(3 + i)),
+                now - age * day,
+            )
+            .await
+            .unwrap();
+        }
+        ids.push(e.host.id);
+    }
+    use SeverityLevel::*;
+    s.replace_findings(
+        &ids[0],
+        &[
+            finding("DSA-1", "openssl", "1", Critical),
+            finding("DSA-2", "openssl", "1", High),
+            finding("DSA-3", "zlib", "1", Medium),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    s.replace_findings(
+        &ids[1],
+        &[
+            finding("DSA-1", "openssl", "1", Critical),
+            finding("DSA-4", "curl", "2", Low),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    s.replace_findings(&ids[2], &[finding("DSA-3", "zlib", "1", Medium)], now)
+        .await
+        .unwrap();
+    s.replace_findings(&ids[3], &[finding("DSA-3", "zlib", "1", Medium)], now)
+        .await
+        .unwrap();
+
+    let sum = s.estate_summary().await.unwrap();
+    assert_eq!(sum.hosts, 6);
+    assert_eq!(sum.hosts_with_critical, 2);
+    assert_eq!(
+        (
+            sum.findings.critical,
+            sum.findings.high,
+            sum.findings.medium,
+            sum.findings.low
+        ),
+        (2, 1, 3, 1)
+    );
+    assert_eq!(sum.findings.total(), 7);
+    assert_eq!(sum.pending_updates, 5);
+    assert_eq!(sum.pending_security_updates, 5);
+    assert_eq!(sum.hosts_with_security_updates, 5);
+    // The same numbers through the listings the API serves.
+    let critical = s
+        .list_findings(
+            &FindingFilter {
+                severity: Some(Critical),
+                ..FindingFilter::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(critical.total, sum.findings.critical);
+    let with_critical = s
+        .list_hosts(
+            &HostFilter {
+                has_critical: Some(true),
+                ..HostFilter::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_critical.total, sum.hosts_with_critical);
+
+    let ages = s.hosts_by_update_age(now, &[0, 7, 30, 90]).await.unwrap();
+    assert_eq!(
+        ages,
+        UpdateAges {
+            counts: vec![1, 1, 1, 0, 2],
+            never: 1
+        }
+    );
+    // An inventory stamped after `now` (another replica's clock) counts as today.
+    let ages = s.hosts_by_update_age(now - 5 * day, &[0]).await.unwrap();
+    assert_eq!(
+        ages,
+        UpdateAges {
+            counts: vec![2, 3],
+            never: 1
+        }
+    );
+
+    let top = s.top_vulnerable_packages(2).await.unwrap();
+    let got: Vec<(&str, u64, u64, u64, SeverityLevel)> = top
+        .iter()
+        .map(|p| {
+            (
+                p.package.as_str(),
+                p.hosts,
+                p.findings,
+                p.advisories,
+                p.worst,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("zlib", 3, 3, 1, Medium), ("openssl", 2, 3, 2, Critical)]
+    );
+    assert_eq!(s.top_vulnerable_packages(10).await.unwrap().len(), 3);
+
+    let os = s.os_releases().await.unwrap();
+    let release = |id: &str, v: &str, n| OsRelease {
+        os_id: id.into(),
+        os_version: v.into(),
+        hosts: n,
+    };
+    assert_eq!(
+        os,
+        vec![
+            release("", "", 1),
+            release("debian", "12", 3),
+            release("ubuntu", "24.04", 2)
+        ]
+    );
+}
+
+/// Every sort order pages without overlap and puts the expected host first.
+async fn host_sorting(ctx: Ctx) {
+    let s = &ctx.store;
+    let day = 24 * HOUR;
+    let mut ids = Vec::new();
+    for (i, name) in ["charlie", "alpha", "echo", "bravo", "delta"]
+        .iter()
+        .enumerate()
+    {
+        let e = enrol(s, name, &labels(&[]), T0).await;
+        if *name != "delta" {
+            let os = if i % 2 == 0 {
+                ("debian", "12")
+            } else {
+                ("alpine", "3.20")
+            };
+            s.record_inventory(
+                &e.host.id,
+                &inventory(name, os, packages(2 + i)),
+                T0 + (i as i64) * day,
+            )
+            .await
+            .unwrap();
+        }
+        ids.push(e.host.id);
+    }
+    // delta checks in without an inventory, after everyone else's.
+    s.record_checkin(&ids[4], T0 + 10 * day).await.unwrap();
+    use SeverityLevel::*;
+    // echo: 1 critical; bravo: 1 critical + 1 high; alpha: 2 high.
+    s.replace_findings(&ids[2], &[finding("A-1", "p", "1", Critical)], T0)
+        .await
+        .unwrap();
+    s.replace_findings(
+        &ids[3],
+        &[
+            finding("A-1", "p", "1", Critical),
+            finding("A-2", "q", "1", High),
+        ],
+        T0,
+    )
+    .await
+    .unwrap();
+    s.replace_findings(
+        &ids[1],
+        &[
+            finding("A-2", "q", "1", High),
+            finding("A-3", "r", "1", High),
+        ],
+        T0,
+    )
+    .await
+    .unwrap();
+
+    let names = |sort, descending| async move {
+        let mut out = Vec::new();
+        for offset in [0, 2, 4] {
+            let page = s
+                .list_hosts_ordered(
+                    &HostFilter::default(),
+                    HostOrder { sort, descending },
+                    Page { limit: 2, offset },
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.total, 5);
+            out.extend(page.items.into_iter().map(|h| h.hostname));
+        }
+        out
+    };
+    assert_eq!(
+        names(HostSort::Hostname, false).await,
+        ["alpha", "bravo", "charlie", "delta", "echo"]
+    );
+    assert_eq!(
+        names(HostSort::Hostname, true).await,
+        ["echo", "delta", "charlie", "bravo", "alpha"]
+    );
+    // delta has no inventory: empty OS sorts first, then alpine, then debian by name.
+    assert_eq!(
+        names(HostSort::Os, false).await,
+        ["delta", "alpha", "bravo", "charlie", "echo"]
+    );
+    // Last seen: charlie day 0, alpha 1, echo 2, bravo 3 (inventories), delta 10.
+    assert_eq!(
+        names(HostSort::LastSeen, true).await,
+        ["delta", "bravo", "echo", "alpha", "charlie"]
+    );
+    // Never updated (delta) is the oldest.
+    assert_eq!(
+        names(HostSort::LastUpdated, false).await,
+        ["delta", "charlie", "alpha", "echo", "bravo"]
+    );
+    assert_eq!(
+        names(HostSort::Critical, true).await,
+        ["bravo", "echo", "alpha", "charlie", "delta"]
+    );
+    // Sorting composes with filters.
+    let debian = s
+        .list_hosts_ordered(
+            &HostFilter {
+                os_id: Some("debian".into()),
+                ..HostFilter::default()
+            },
+            HostOrder {
+                sort: HostSort::LastUpdated,
+                descending: true,
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    let got: Vec<&str> = debian.items.iter().map(|h| h.hostname.as_str()).collect();
+    assert_eq!(got, ["echo", "charlie"]);
 }

@@ -22,7 +22,7 @@ pub(crate) struct OutputArgs {
 }
 
 impl OutputArgs {
-    fn format(self) -> Format {
+    pub(crate) fn format(self) -> Format {
         self.output.unwrap_or(Format::Table)
     }
 }
@@ -106,14 +106,22 @@ pub(crate) fn hostname_opt() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn print_items(v: &Value, columns: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn print_items(
+    v: &Value,
+    columns: &[Column],
+    out: OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     write_items(v, columns, out.format(), &mut stdout)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_object(v: &Value, fields: &[Column], out: OutputArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn print_object(
+    v: &Value,
+    fields: &[Column],
+    out: OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     write_object(v, fields, out.format(), &mut stdout)?;
     stdout.flush()?;
@@ -130,7 +138,7 @@ pub(crate) struct PageArgs {
 }
 
 impl PageArgs {
-    fn query(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn query(&self) -> Vec<(&'static str, String)> {
         vec![
             ("limit", self.limit.to_string()),
             ("offset", self.offset.to_string()),
@@ -400,6 +408,12 @@ pub(crate) enum ProjectsCommand {
     },
     /// Delete a project (its hosts stay).
     Rm { id: String },
+    /// A project's compliance standard.
+    #[command(subcommand)]
+    Standard(super::compliance::StandardCommand),
+    /// A project's software policy (allow and deny lists of package-name globs).
+    #[command(name = "software-policy", subcommand)]
+    SoftwarePolicy(super::compliance::SoftwarePolicyCommand),
 }
 
 fn key_values(items: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String>> {
@@ -435,6 +449,8 @@ pub(crate) fn projects(
             description,
             selector,
         } => {
+            // The API wants a string; no --description is the empty one.
+            let description = description.unwrap_or_default();
             let body = json!({"name": name, "description": description, "selector": key_values(&selector, "--selector")?});
             print_object(
                 &client.send("POST", "/api/v1/projects", Some(&body))?,
@@ -469,6 +485,10 @@ pub(crate) fn projects(
             )?;
             eprintln!("deleted project {id}");
             Ok(ExitCode::SUCCESS)
+        }
+        ProjectsCommand::Standard(cmd) => super::compliance::standard(cmd, &client, out),
+        ProjectsCommand::SoftwarePolicy(cmd) => {
+            super::compliance::software_policy(cmd, &client, out)
         }
     }
 }
@@ -673,7 +693,7 @@ pub(crate) fn feeds(
 }
 
 /// Percent-encodes a path segment (ids are plain, but names given by people may not be).
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

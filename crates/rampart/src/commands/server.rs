@@ -141,19 +141,39 @@ impl Prepared {
         }
     }
 
-    /// Serves until `shutdown` completes, then closes the store.
+    /// Serves, with the notification dispatcher beside it, until `shutdown` completes;
+    /// then lets the dispatcher finish its round and closes the store.
     pub(crate) async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        rampart_server::listener::serve_tls(
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let dispatcher = tokio::spawn(rampart_server::notifier::run_dispatcher(
+            self.state.clone(),
+            async move {
+                // Also ends when the sender is dropped (serving failed).
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            },
+        ));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
+        let served = rampart_server::listener::serve_tls(
             self.listener,
             self.pki.tls.clone(),
             rampart_server::app(self.state),
             shutdown,
         )
         .await
-        .context("serving")?;
+        .context("serving");
+        if tokio::time::timeout(Duration::from_secs(60), dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the notification dispatcher did not stop within 60 s");
+        }
+        served?;
         tracing::info!("stopped accepting; closing the database");
         self.store.close().await;
         Ok(())
@@ -226,6 +246,8 @@ pub(crate) async fn prepare(
         feed_cache_dir: Some(db.data_dir.join("feed-cache")),
         // Always TLS now: the session cookie is `Secure`.
         secure_cookies: true,
+        // Channel secrets are sealed with the same master key as the CA key.
+        master_key: Some(pki.master.clone()),
         ..config
     };
     let (state, bootstrap) = AppState::with_ca(
@@ -278,6 +300,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             args.feed_sync_interval,
         ));
     }
+    // Compliance: time-dependent reasons, scheduled full scans, trend rows.
+    tokio::spawn(rampart_server::compliance_engine::run_scheduler(
+        prepared.state.clone(),
+        Duration::from_secs(60),
+    ));
     prepared.serve(shutdown_signal()).await
 }
 

@@ -137,6 +137,10 @@ async fn up(args: Args) -> anyhow::Result<()> {
     };
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(rampart_server::compliance_engine::run_scheduler(
+        prepared.state.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     let server = tokio::spawn(prepared.serve(async {
         let _ = stop_rx.await;
     }));

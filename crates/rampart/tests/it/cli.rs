@@ -185,3 +185,170 @@ fn cli_logs_in_and_manages_the_server_which_syncs_its_configured_feeds() {
 
     assert!(server.stop("-TERM").success());
 }
+
+/// Compliance from the command line against a real `rampart server`: a project's
+/// standard and software policy, the four-eyes rule on exceptions (two users, two
+/// saved logins), the summary and "scan now".
+#[test]
+fn cli_drives_standards_policies_exceptions_and_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    for (user, role) in [("ada", "admin"), ("bob", "operator")] {
+        let out = rampart(
+            &[
+                "admin",
+                "create-user",
+                user,
+                "--role",
+                role,
+                "--password-file",
+                pw.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let server = ServerProcess::start(&data, &[]);
+    let ca = server.ca.to_str().unwrap().to_owned();
+    // One saved login per user.
+    let as_user = |user: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", dir.path().join(format!("xdg-{user}")))
+            .env_remove("RAMPART_SERVER")
+            .env_remove("RAMPART_TOKEN")
+            .env_remove("RAMPART_CA_CERT")
+            .output()
+            .unwrap()
+    };
+    for user in ["ada", "bob"] {
+        let out = as_user(
+            user,
+            &[
+                "login",
+                "--server",
+                &server.url,
+                "--ca-cert",
+                &ca,
+                "--user",
+                user,
+                "--password-file",
+                pw.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let ada = |args: &[&str]| as_user("ada", args);
+    let bob = |args: &[&str]| as_user("bob", args);
+
+    json(&ada(&[
+        "projects",
+        "create",
+        "web",
+        "--selector",
+        "env=prod",
+        "-o",
+        "json",
+    ]));
+    let shown = json(&ada(&["projects", "standard", "show", "web", "-o", "json"]));
+    assert_eq!(shown["configured"], false);
+    assert_eq!(shown["max_pending_security_days"], 7);
+    let set = json(&ada(&[
+        "projects",
+        "standard",
+        "set",
+        "web",
+        "--critical-findings-allowed",
+        "2",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(set["configured"], true);
+    assert_eq!(set["critical_findings_allowed"], 2);
+    assert_eq!(set["max_pending_security_days"], 7, "unchanged fields kept");
+    let table = stdout(&ada(&["projects", "standard", "show", "web"]));
+    assert!(table.contains("CRITICAL FINDINGS ALLOWED  2"), "{table}");
+
+    let policy = json(&ada(&[
+        "projects",
+        "software-policy",
+        "set",
+        "web",
+        "--deny",
+        "telnet*",
+        "--allow",
+        "lib*",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(policy["deny"], serde_json::json!(["telnet*"]));
+    let bad = ada(&[
+        "projects",
+        "software-policy",
+        "set",
+        "web",
+        "--deny",
+        "[oops",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unterminated"), "{}", stderr(&bad));
+
+    // Ada requests; ada cannot approve; bob can.
+    let requested = json(&ada(&[
+        "exceptions",
+        "request",
+        "CVE-2099-0001",
+        "--reason",
+        "behind the WAF",
+        "--ticket",
+        "SEC-7",
+        "--expires",
+        "7d",
+        "--project",
+        "web",
+        "-o",
+        "json",
+    ]));
+    let id = requested["id"].as_str().unwrap().to_owned();
+    assert_eq!(requested["status"], "requested");
+    assert_eq!(requested["scope"]["kind"], "project");
+    let own = ada(&["exceptions", "approve", &id]);
+    assert_eq!(own.status.code(), Some(2));
+    assert!(stderr(&own).contains("another person"), "{}", stderr(&own));
+    let approved = json(&bob(&["exceptions", "approve", &id, "-o", "json"]));
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], "bob");
+    let csv = stdout(&ada(&["exceptions", "ls", "--active", "-o", "csv"]));
+    assert!(
+        csv.starts_with("id,advisory,scope,status,expires,requested_by,decided_by,ticket,reason\n"),
+        "{csv}"
+    );
+    assert!(csv.contains(&format!("{id},CVE-2099-0001,")), "{csv}");
+    assert!(csv.contains(",approved,"), "{csv}");
+
+    let summary = json(&ada(&["compliance", "-o", "json"]));
+    assert_eq!(summary["estate"]["hosts"], 0);
+    assert_eq!(summary["projects"][0]["name"], "web");
+    let table = stdout(&ada(&["compliance"]));
+    assert!(
+        table.contains("(estate)") && table.contains("web"),
+        "{table}"
+    );
+
+    let scan = json(&bob(&["scan-now", "--project", "web", "-o", "json"]));
+    assert_eq!(scan["trigger"], "manual");
+    assert_eq!(scan["requested_by"], "bob");
+    assert_eq!(scan["hosts"], 0);
+    assert!(scan["finished_at"].is_i64());
+
+    let revoked = json(&bob(&["exceptions", "revoke", &id, "-o", "json"]));
+    assert_eq!(revoked["status"], "revoked");
+    let active = json(&ada(&["exceptions", "ls", "--active", "-o", "json"]));
+    assert_eq!(active["total"], 0);
+
+    assert!(server.stop("-TERM").success());
+}

@@ -1,11 +1,15 @@
 //! End-to-end tests of the `rampart` binary, run as a real process.
 
 mod agents;
+mod browser;
 mod cli;
+mod notifications;
 // The RPM and Alpine test roots are built by the agent's own recipes: one file, shared.
+mod reports;
 #[path = "../../../rampart-agent/tests/it/roots.rs"]
 mod roots;
 mod scan;
 mod server;
 mod support;
 mod vercmp;
+mod webdriver;
