@@ -118,8 +118,12 @@ pub async fn send_now(
 
 fn log_run(schedule: &ReportSchedule, run: &ReportRun) {
     match &run.error {
-        None => tracing::info!(schedule = %schedule.name, run = %run.id, event = ?run.event_id, "scheduled report queued"),
-        Some(e) => tracing::warn!(schedule = %schedule.name, run = %run.id, error = %e, "scheduled report failed"),
+        None => {
+            tracing::info!(schedule = %schedule.name, run = %run.id, event = ?run.event_id, "scheduled report queued")
+        }
+        Some(e) => {
+            tracing::warn!(schedule = %schedule.name, run = %run.id, error = %e, "scheduled report failed")
+        }
     }
 }
 

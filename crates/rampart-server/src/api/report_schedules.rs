@@ -161,7 +161,9 @@ async fn check(state: &AppState, req: &ScheduleRequest) -> ApiResult<Checked> {
     req.report
         .parse::<ReportKind>()
         .map_err(ApiError::bad_request)?;
-    req.format.parse::<Format>().map_err(ApiError::bad_request)?;
+    req.format
+        .parse::<Format>()
+        .map_err(ApiError::bad_request)?;
     let next = next_run(&req.cron, &req.timezone, state.now())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if req.channel_ids.is_empty() {

@@ -147,8 +147,12 @@ pub(crate) async fn render_report(
     match kind {
         ReportKind::Compliance => {
             let report = compliance(state, scope).await?;
-            let file_name =
-                rampart_reports::file_name("compliance", &report.scope, report.generated_at, format);
+            let file_name = rampart_reports::file_name(
+                "compliance",
+                &report.scope,
+                report.generated_at,
+                format,
+            );
             let title = format!("Compliance report: {}", report.scope.label());
             let summary = compliance_summary(&report);
             let bytes = render(move || rampart_reports::render_compliance(&report, format)).await?;

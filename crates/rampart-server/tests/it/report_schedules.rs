@@ -218,8 +218,10 @@ async fn racing_runners_claim_a_due_schedule_once() {
                 Method::POST,
                 "/api/v1/report-schedules",
                 &admin,
-                Some(json!({"name": "hourly", "report": "findings", "format": "csv",
-                            "cron": "0 * * * *", "channel_ids": [ch]})),
+                Some(
+                    json!({"name": "hourly", "report": "findings", "format": "csv",
+                            "cron": "0 * * * *", "channel_ids": [ch]}),
+                ),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
@@ -272,7 +274,10 @@ async fn schedules_are_validated_and_can_be_sent_now() {
             (with("format", json!("docx")), "unknown format"),
             (with("channel_ids", json!(["nope"])), "does not exist"),
             (with("channel_ids", json!([])), "at least one"),
-            (with("project", json!("nope")), r#"project \"nope\" does not exist"#),
+            (
+                with("project", json!("nope")),
+                r#"project \"nope\" does not exist"#,
+            ),
         ] {
             let r = t
                 .call(Method::POST, "/api/v1/report-schedules", &admin, Some(body))

@@ -1448,6 +1448,8 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
     s.delete_project(&project.id).await.unwrap();
     assert_eq!(s.list_report_schedules().await.unwrap().len(), 0);
     assert_not_found(s.get_report_run(&manual.id).await);
+}
+
 async fn pending_update_counts_per_host(ctx: Ctx) {
     let s = &ctx.store;
     let a = enrol(s, "a", &labels(&[]), T0).await.host.id;

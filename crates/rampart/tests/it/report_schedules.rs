@@ -105,7 +105,9 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
 
     let table = stdout(&cli(&["reports", "schedules", "ls"]));
     assert!(
-        table.contains("weekly") && table.contains("Europe/Berlin") && table.contains("0 7 * * MON"),
+        table.contains("weekly")
+            && table.contains("Europe/Berlin")
+            && table.contains("0 7 * * MON"),
         "{table}"
     );
     let csv = stdout(&cli(&["reports", "schedules", "ls", "-o", "csv"]));
@@ -120,7 +122,10 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
     assert_eq!(runs["total"], 1);
     assert_eq!(runs["items"][0]["event_id"], run["event_id"]);
     let listed = json(&cli(&["reports", "schedules", "ls", "-o", "json"]));
-    assert_eq!(listed["items"][0]["next_run_at"], next, "send now keeps the timing");
+    assert_eq!(
+        listed["items"][0]["next_run_at"], next,
+        "send now keeps the timing"
+    );
 
     let out = cli(&["reports", "schedules", "rm", &id]);
     assert!(out.status.success(), "{}", stderr(&out));
