@@ -42,6 +42,9 @@ pub enum Resource {
     ChangeRequests,
     /// Compliance and findings reports (downloads of what the other resources show).
     Reports,
+    /// Scheduled reports (what is mailed to whom, when): operators and admins manage
+    /// them; reading them is [`Resource::Reports`] `Read`.
+    ReportSchedules,
     /// Compliance states, trends, unauthorized software; `Create` runs a scan now.
     Compliance,
     /// Risk exceptions: `Create` requests one, `Update` approves, denies or revokes
@@ -65,6 +68,7 @@ impl Resource {
             Resource::System => "system",
             Resource::AgentChannel => "agent_channel",
             Resource::Reports => "reports",
+            Resource::ReportSchedules => "report_schedules",
             Resource::Compliance => "compliance",
             Resource::Exceptions => "exceptions",
             Resource::Notifications => "notifications",
@@ -72,7 +76,7 @@ impl Resource {
         }
     }
 
-    pub const ALL: [Resource; 16] = [
+    pub const ALL: [Resource; 17] = [
         Resource::Hosts,
         Resource::Findings,
         Resource::Advisories,
@@ -87,6 +91,7 @@ impl Resource {
         Resource::Notifications,
         Resource::ChangeRequests,
         Resource::Reports,
+        Resource::ReportSchedules,
         Resource::Compliance,
         Resource::Exceptions,
     ];
@@ -174,6 +179,7 @@ impl Role {
             Rule::on(ChangeRequests, &[Update]),
             Rule::on(Compliance, &[Create]),
             Rule::on(Exceptions, &[Create, Update]),
+            Rule::on(ReportSchedules, &[Create, Update, Delete]),
         ];
         const AUDITOR: &[Rule] = &[READ_ALL];
         match self {

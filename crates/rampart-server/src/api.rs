@@ -19,7 +19,8 @@ pub(crate) mod findings;
 pub(crate) mod hosts;
 pub(crate) mod notifications;
 mod projects;
-mod reports;
+mod report_schedules;
+pub(crate) mod reports;
 pub(crate) mod session;
 mod system;
 mod users;
@@ -72,6 +73,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .nest("/api/v1/enrollment-tokens", enrollment_tokens::router())
         .nest("/api/v1/feeds", feeds::router())
         .nest("/api/v1/reports", reports::router())
+        .nest("/api/v1/report-schedules", report_schedules::router())
         .nest("/api/v1/session", session::router())
         .nest("/api/v1/bootstrap", bootstrap::router())
         .nest(

@@ -83,6 +83,9 @@ permissions! {
     ChangeRequestsRead = ChangeRequests Read;
     ChangeRequestsUpdate = ChangeRequests Update;
     ReportsRead = Reports Read;
+    ReportSchedulesCreate = ReportSchedules Create;
+    ReportSchedulesUpdate = ReportSchedules Update;
+    ReportSchedulesDelete = ReportSchedules Delete;
     ComplianceRead = Compliance Read;
     ComplianceScan = Compliance Create;
     ExceptionsRead = Exceptions Read;

@@ -22,6 +22,7 @@ pub mod login_throttle;
 mod metrics;
 pub mod notifier;
 pub mod pki;
+pub mod report_schedules;
 pub mod secrets;
 mod web;
 

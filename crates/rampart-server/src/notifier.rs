@@ -9,6 +9,8 @@
 //!   [`dispatch_due`], which claims due deliveries with a lease, sends each (mail or
 //!   signed webhook, rampart-notify), and records success or the failure with the
 //!   [`RetryPolicy`]'s next attempt, so failures are visible in the API meanwhile.
+//!   Each round first runs the scheduled reports that are due
+//!   ([`crate::report_schedules::run_due`]).
 //! - [`open_or_update_change_request`] is the compliance engine's entry point for
 //!   overdue updates: it records the project's change request and emits
 //!   `change_request.opened` / `.updated`; a ticketing webhook's `external_ref` answer
@@ -189,6 +191,25 @@ pub async fn emit(store: &Store, event: &Event, now: Millis) -> Result<Vec<Deliv
         .into_iter()
         .filter(|c| takes(c, event))
         .collect();
+    enqueue(store, &channels, event, now).await
+}
+
+/// Writes one outbox row for each of `channel_ids`, whatever they subscribed to (a
+/// scheduled report goes to the channels its schedule names). Disabled channels are
+/// skipped; an unknown id is [`rampart_store::Error::NotFound`].
+pub async fn emit_to(
+    store: &Store,
+    channel_ids: &[String],
+    event: &Event,
+    now: Millis,
+) -> Result<Vec<Delivery>, NotifyError> {
+    let mut channels = Vec::with_capacity(channel_ids.len());
+    for id in channel_ids {
+        let channel = store.get_channel(id).await?;
+        if channel.enabled {
+            channels.push(channel);
+        }
+    }
     enqueue(store, &channels, event, now).await
 }
 
@@ -628,6 +649,10 @@ async fn dispatcher_loop(
                 continue;
             }
             _ = ticker.tick() => {}
+        }
+        // Scheduled reports first, so a report queued this round is sent in it.
+        if let Err(e) = crate::report_schedules::run_due(&state).await {
+            tracing::warn!(error = %e, "scheduled reports could not run; retrying next round");
         }
         loop {
             match dispatch_due(&state).await {

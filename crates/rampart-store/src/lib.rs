@@ -29,6 +29,7 @@ mod hosts;
 mod inventories;
 mod notifications;
 mod projects;
+mod report_schedules;
 mod software_policies;
 mod summary;
 mod tokens;
@@ -70,6 +71,7 @@ pub use notifications::{
     NotificationChannel,
 };
 pub use projects::{NewProject, Project, ProjectUpdate};
+pub use report_schedules::{ReportRun, ReportSchedule, ReportScheduleSpec};
 pub use software_policies::{
     NewUnauthorized, ProjectSoftwarePolicy, UnauthorizedFilter, UnauthorizedPackage,
 };

@@ -62,10 +62,8 @@ async fn compliance_report(
 ) -> ApiResult<Response> {
     let query = query.only(&["project", "format"])?;
     let (scope, format) = scope_and_format(&state, &query).await?;
-    let report = compliance(&state, scope).await?;
-    let name = rampart_reports::file_name("compliance", &report.scope, report.generated_at, format);
-    let bytes = render(move || rampart_reports::render_compliance(&report, format)).await?;
-    Ok(download(bytes, format, &name))
+    let rendered = render_report(&state, ReportKind::Compliance, scope, None, format).await?;
+    Ok(download(rendered))
 }
 
 /// The findings report: every open finding in scope (host, advisory, aliases, package,
@@ -90,10 +88,154 @@ async fn findings_report(
     let query = query.only(&["project", "severity", "format"])?;
     let (scope, format) = scope_and_format(&state, &query).await?;
     let severity = query.parsed::<SeverityLevel>("severity")?;
-    let report = findings(&state, scope, severity).await?;
-    let name = rampart_reports::file_name("findings", &report.scope, report.generated_at, format);
-    let bytes = render(move || rampart_reports::render_findings(&report, format)).await?;
-    Ok(download(bytes, format, &name))
+    let rendered = render_report(&state, ReportKind::Findings, scope, severity, format).await?;
+    Ok(download(rendered))
+}
+
+/// Which report: the two kinds a download or a schedule names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReportKind {
+    Compliance,
+    Findings,
+}
+
+impl ReportKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Compliance => "compliance",
+            ReportKind::Findings => "findings",
+        }
+    }
+}
+
+impl std::str::FromStr for ReportKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ReportKind, String> {
+        match s {
+            "compliance" => Ok(ReportKind::Compliance),
+            "findings" => Ok(ReportKind::Findings),
+            other => Err(format!(
+                "unknown report {other:?} (expected compliance or findings)"
+            )),
+        }
+    }
+}
+
+/// A rendered report: what a download answers with and what a scheduled run mails.
+pub(crate) struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    /// `rampart-compliance-estate-20261129T140300Z.pdf`.
+    pub file_name: String,
+    /// `Compliance report: project web`.
+    pub title: String,
+    /// The report's totals as plain text, one per line (the body of a mailed report);
+    /// the same numbers the rendered file's summary shows.
+    pub summary: String,
+}
+
+/// Builds the `kind` report for `scope` from the store as it is now and renders it in
+/// `format` (on the blocking pool). `severity` narrows a findings report.
+pub(crate) async fn render_report(
+    state: &AppState,
+    kind: ReportKind,
+    scope: Scope,
+    severity: Option<SeverityLevel>,
+    format: Format,
+) -> ApiResult<Rendered> {
+    match kind {
+        ReportKind::Compliance => {
+            let report = compliance(state, scope).await?;
+            let file_name = rampart_reports::file_name(
+                "compliance",
+                &report.scope,
+                report.generated_at,
+                format,
+            );
+            let title = format!("Compliance report: {}", report.scope.label());
+            let summary = compliance_summary(&report);
+            let bytes = render(move || rampart_reports::render_compliance(&report, format)).await?;
+            Ok(Rendered {
+                bytes,
+                format,
+                file_name,
+                title,
+                summary,
+            })
+        }
+        ReportKind::Findings => {
+            let report = findings(state, scope, severity).await?;
+            let file_name =
+                rampart_reports::file_name("findings", &report.scope, report.generated_at, format);
+            let mut title = format!("Findings report: {}", report.scope.label());
+            if let Some(level) = report.severity {
+                title.push_str(&format!(", {} severity only", level.as_str()));
+            }
+            let summary = findings_summary(&report);
+            let bytes = render(move || rampart_reports::render_findings(&report, format)).await?;
+            Ok(Rendered {
+                bytes,
+                format,
+                file_name,
+                title,
+                summary,
+            })
+        }
+    }
+}
+
+/// `label: value` lines under a heading naming the scope and time.
+fn summary_lines(heading: &str, generated_at: Millis, lines: &[(&str, u64)]) -> String {
+    let mut text = format!(
+        "{heading}, generated {}\n\n",
+        rampart_reports::timestamp(generated_at)
+    );
+    for (label, value) in lines {
+        text.push_str(&format!("{label}: {value}\n"));
+    }
+    text
+}
+
+fn compliance_summary(report: &ComplianceReport) -> String {
+    let s = &report.summary;
+    summary_lines(
+        &format!("Compliance report: {}", report.scope.label()),
+        report.generated_at,
+        &[
+            ("Hosts", s.hosts),
+            ("Compliant hosts", s.compliant),
+            ("Non-compliant hosts", s.non_compliant),
+            ("Stale hosts", s.stale),
+            ("Hosts without a verdict", s.unknown),
+            ("Critical findings", s.findings.critical),
+            ("High findings", s.findings.high),
+            ("Medium findings", s.findings.medium),
+            ("Low findings", s.findings.low),
+            ("Pending security updates", s.pending_security_updates),
+            ("Hosts with active exceptions", s.hosts_with_exceptions),
+        ],
+    )
+}
+
+fn findings_summary(report: &FindingsReport) -> String {
+    let s = &report.summary;
+    let b = &s.by_severity;
+    summary_lines(
+        &format!("Findings report: {}", report.scope.label()),
+        report.generated_at,
+        &[
+            ("Findings", s.findings),
+            ("Critical findings", b.critical),
+            ("High findings", b.high),
+            ("Medium findings", b.medium),
+            ("Low findings", b.low),
+            ("Findings of unknown severity", b.unknown),
+            ("Hosts affected", s.hosts),
+            ("Advisories", s.advisories),
+            ("Covered by an exception", s.excepted),
+        ],
+    )
 }
 
 /// Reads `project` and `format` (and refuses paging).
@@ -118,7 +260,7 @@ async fn scope_and_format(state: &AppState, query: &Query) -> ApiResult<(Scope, 
 }
 
 /// A project by id, else by name.
-async fn project(state: &AppState, p: &str) -> ApiResult<Project> {
+pub(crate) async fn project(state: &AppState, p: &str) -> ApiResult<Project> {
     match state.store().get_project(p).await {
         Err(rampart_store::Error::NotFound { .. }) => {
             match state.store().get_project_by_name(p).await {
@@ -330,7 +472,13 @@ async fn render(
         .map_err(ApiError::internal)
 }
 
-fn download(bytes: Vec<u8>, format: Format, file_name: &str) -> Response {
+fn download(rendered: Rendered) -> Response {
+    let Rendered {
+        bytes,
+        format,
+        file_name,
+        ..
+    } = rendered;
     // The name is built from a slug of `[A-Za-z0-9._-]` and digits only, so it needs no
     // escaping inside the quotes.
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))

@@ -9,6 +9,7 @@ mod compliance;
 mod errors;
 mod estate;
 mod notifications;
+mod report_schedules;
 mod reports;
 mod router_walk;
 // The real SMTP server (aiosmtpd) the notify crate's tests start: one file, shared.

@@ -17,8 +17,8 @@ use tower::ServiceExt as _;
 
 use crate::support::{Auth, TestApp, each_backend};
 
-struct Download {
-    status: StatusCode,
+pub(crate) struct Download {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     bytes: Vec<u8>,
 }
@@ -31,7 +31,7 @@ impl Download {
             .unwrap_or("")
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.bytes).expect("JSON body")
     }
 
@@ -41,7 +41,7 @@ impl Download {
 }
 
 /// Bytes as they are, not as `TestApp::call` decodes them: a PDF is not text.
-async fn download(t: &TestApp, path: &str, auth: &Auth) -> Download {
+pub(crate) async fn download(t: &TestApp, path: &str, auth: &Auth) -> Download {
     let Auth::Bearer(token) = auth else {
         panic!("bearer tokens only")
     };
@@ -145,7 +145,7 @@ fn finding(advisory: &str, package: &str, level: SeverityLevel) -> Finding {
 /// Six hosts: four in project `web` (label role=web), two in `db`; each with findings of
 /// a mix of severities and some security updates; one host (a formula-like name) with
 /// no inventory at all.
-async fn seed(t: &TestApp) {
+pub(crate) async fn seed(t: &TestApp) {
     let s = &t.store;
     let now = t.now();
     for (project, role) in [("web", "web"), ("db", "db")] {
@@ -188,7 +188,7 @@ async fn seed(t: &TestApp) {
 }
 
 /// The number after `label` on a `pdftotext -layout` line.
-fn total(text: &str, label: &str) -> u64 {
+pub(crate) fn total(text: &str, label: &str) -> u64 {
     text.lines()
         .find_map(|line| {
             let rest = line.trim_start().strip_prefix(label)?;
@@ -199,7 +199,7 @@ fn total(text: &str, label: &str) -> u64 {
 }
 
 /// Whether poppler's tools are installed (required under CI).
-fn poppler() -> bool {
+pub(crate) fn poppler() -> bool {
     let found = Command::new("pdftotext").arg("-v").output().is_ok();
     if !found {
         assert!(
@@ -212,7 +212,7 @@ fn poppler() -> bool {
 }
 
 /// `pdftotext -layout` of a PDF, after checking `pdftoppm` renders its first page.
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("report.pdf");

@@ -9,7 +9,7 @@ use rampart_core::severity::SeverityLevel;
 use rampart_proto::{PendingUpdate, UpdateCategory};
 use rampart_store::{
     Error, FeedImport, FindingFilter, HostFilter, InventoryOutcome, NewApiToken, NewEnrolmentToken,
-    NewProject, NewSession, NewUser, Page, ProjectUpdate, UpdateClassification,
+    NewProject, NewSession, NewUser, Page, ProjectUpdate, ReportScheduleSpec, UpdateClassification,
 };
 use rampart_store::{HostOrder, HostSort, OsRelease, UpdateAges};
 
@@ -59,6 +59,7 @@ conformance!(
     advisories_upsert_and_load,
     unicode_and_huge_strings_round_trip,
     unique_violations_are_conflicts,
+    report_schedules_are_claimed_once,
     notification_channels_crud,
     outbox_claims_retries_and_leases,
     concurrent_claims_are_disjoint,
@@ -1326,6 +1327,127 @@ async fn unique_violations_are_conflicts(ctx: Ctx) {
         s.create_project(project, T0).await,
         Err(Error::Conflict { entity: "project" })
     ));
+}
+
+async fn report_schedules_are_claimed_once(ctx: Ctx) {
+    let s = &ctx.store;
+    let project = s
+        .create_project(
+            NewProject {
+                name: "web",
+                description: "",
+                selector: &labels(&[("role", "web")]),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let channels = vec!["channel-mail".to_owned(), "channel-hook".to_owned()];
+    let spec = |name, next| ReportScheduleSpec {
+        name,
+        report: "compliance",
+        project_id: Some(&project.id),
+        format: "pdf",
+        cron: "0 7 * * MON",
+        timezone: "Europe/Berlin",
+        channel_ids: &channels,
+        enabled: true,
+        next_run_at: next,
+    };
+    let weekly = s
+        .create_report_schedule(spec("weekly", Some(T0 + HOUR)), "user-1", T0)
+        .await
+        .unwrap();
+    assert_eq!(weekly.channel_ids, channels);
+    assert_eq!(weekly.project_id.as_deref(), Some(project.id.as_str()));
+    assert!(matches!(
+        s.create_report_schedule(spec("weekly", None), "user-1", T0)
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    let mut bad = spec("orphan", None);
+    bad.project_id = Some("missing");
+    assert_not_found(s.create_report_schedule(bad, "user-1", T0).await);
+    let mut off = spec("paused", None);
+    off.enabled = false;
+    s.create_report_schedule(off, "user-1", T0).await.unwrap();
+
+    // Nothing is due before its time; disabled schedules never are.
+    assert!(s.due_report_schedules(T0).await.unwrap().is_empty());
+    let due = s.due_report_schedules(T0 + 2 * HOUR).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, weekly.id);
+
+    // Two replicas race for the same occurrence: one wins.
+    let (a, b) = tokio::join!(
+        s.claim_report_schedule(&weekly.id, T0 + HOUR, Some(T0 + 169 * HOUR), T0 + 2 * HOUR),
+        s.claim_report_schedule(&weekly.id, T0 + HOUR, Some(T0 + 169 * HOUR), T0 + 2 * HOUR),
+    );
+    let runs: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "running");
+    assert!(
+        s.due_report_schedules(T0 + 2 * HOUR)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.get_report_schedule(&weekly.id).await.unwrap().next_run_at,
+        Some(T0 + 169 * HOUR)
+    );
+
+    let failed = s
+        .finish_report_run(
+            &runs[0].id,
+            Err("pdf: font missing"),
+            None,
+            None,
+            T0 + 3 * HOUR,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (failed.status.as_str(), failed.error.as_deref()),
+        ("failed", Some("pdf: font missing"))
+    );
+    let manual = s.start_report_run(&weekly.id, T0 + 4 * HOUR).await.unwrap();
+    let sent = s
+        .finish_report_run(
+            &manual.id,
+            Ok("event-1"),
+            Some(12_345),
+            Some("12 hosts, 3 non-compliant"),
+            T0 + 5 * HOUR,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (sent.status.as_str(), sent.bytes, sent.event_id.as_deref()),
+        ("queued", Some(12_345), Some("event-1"))
+    );
+    let listed = s
+        .list_report_runs(&weekly.id, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 2);
+    assert_eq!(listed.items[0].id, manual.id, "newest first");
+
+    // Editing replaces the settings; deleting the project deletes its schedules.
+    let mut edited = spec("weekly", Some(T0 + 10 * HOUR));
+    edited.format = "csv";
+    let weekly = s
+        .update_report_schedule(&weekly.id, edited, T0 + 6 * HOUR)
+        .await
+        .unwrap();
+    assert_eq!(
+        (weekly.format.as_str(), weekly.created_by.as_str()),
+        ("csv", "user-1")
+    );
+    assert_eq!(s.list_report_schedules().await.unwrap().len(), 2);
+    s.delete_project(&project.id).await.unwrap();
+    assert_eq!(s.list_report_schedules().await.unwrap().len(), 0);
+    assert_not_found(s.get_report_run(&manual.id).await);
 }
 
 async fn pending_update_counts_per_host(ctx: Ctx) {

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod notifications;
 // The RPM and Alpine test roots are built by the agent's own recipes: one file, shared.
+mod report_schedules;
 mod reports;
 #[path = "../../../rampart-agent/tests/it/roots.rs"]
 mod roots;
