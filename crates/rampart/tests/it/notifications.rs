@@ -8,9 +8,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::support::{ServerProcess, rampart, stderr, stdout};
+use crate::support::{LoggedInAdmin, json_out, stderr, stdout};
 
 /// One request the receiver got: its headers (lowercase names) and body.
 type Request = (Vec<(String, String)>, Vec<u8>);
@@ -62,55 +60,10 @@ fn receiver() -> (String, Arc<Mutex<Vec<Request>>>) {
     (url, got)
 }
 
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
-
 #[test]
 fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let out = rampart(
-        &[
-            "admin",
-            "create-user",
-            "ada",
-            "--role",
-            "admin",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let server = ServerProcess::start(&data, &[]);
-    let xdg = dir.path().join("xdg");
-    let cli = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args(args)
-            .env("XDG_CONFIG_HOME", &xdg)
-            .env_remove("RAMPART_SERVER")
-            .env_remove("RAMPART_TOKEN")
-            .env_remove("RAMPART_CA_CERT")
-            .output()
-            .unwrap()
-    };
-    let out = cli(&[
-        "login",
-        "--server",
-        &server.url,
-        "--ca-cert",
-        server.ca.to_str().unwrap(),
-        "--user",
-        "ada",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let admin = LoggedInAdmin::start();
+    let cli = |args: &[&str]| admin.cli(args);
 
     let (url, got) = receiver();
     let out = cli(&[
@@ -128,7 +81,7 @@ fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
         "json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let channel = json(&out);
+    let channel = json_out(&out);
     let secret = stderr(&out)
         .split("shown once; give it to the receiver): ")
         .nth(1)
@@ -165,11 +118,11 @@ fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
     // The test event meets the 500: exit 1, the failure visible in the listing.
     let out = cli(&["notifications", "channels", "test", &id, "-o", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let delivery = json(&out);
+    let delivery = json_out(&out);
     assert_eq!(delivery["status"], "pending");
     assert_eq!(delivery["last_error"], "HTTP 500");
     let delivery_id = delivery["id"].as_str().unwrap().to_owned();
-    let pending = json(&cli(&[
+    let pending = json_out(&cli(&[
         "notifications",
         "deliveries",
         "ls",
@@ -188,7 +141,7 @@ fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
     assert!(out.status.success(), "{}", stderr(&out));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let done = json(&cli(&[
+        let done = json_out(&cli(&[
             "notifications",
             "deliveries",
             "ls",
@@ -230,7 +183,7 @@ fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
     .expect("the signature verifies with the printed secret");
 
     // Change requests: none yet, listed in each format.
-    let crs = json(&cli(&["change-requests", "ls", "-o", "json"]));
+    let crs = json_out(&cli(&["change-requests", "ls", "-o", "json"]));
     assert_eq!(crs["total"], 0);
     let csv = stdout(&cli(&["change-requests", "ls", "-o", "csv"]));
     assert!(csv.starts_with("id,project,status"), "{csv}");
@@ -241,9 +194,9 @@ fn cli_manages_channels_and_the_server_retries_a_failed_webhook() {
             .success()
     );
     assert_eq!(
-        json(&cli(&["notifications", "channels", "ls", "-o", "json"]))["total"],
+        json_out(&cli(&["notifications", "channels", "ls", "-o", "json"]))["total"],
         0
     );
     // Graceful stop with the dispatcher running.
-    assert!(server.stop("-TERM").success());
+    assert!(admin.server.stop("-TERM").success());
 }

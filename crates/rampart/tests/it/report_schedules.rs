@@ -1,59 +1,12 @@
 //! `rampart reports schedules` against a real `rampart server`: add (a bad cron is
 //! refused with the reason), list, send now, runs, remove.
 
-use serde_json::Value;
-
-use crate::support::{ServerProcess, rampart, stderr, stdout};
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
+use crate::support::{LoggedInAdmin, json_out, stderr, stdout};
 
 #[test]
 fn cli_adds_lists_sends_and_removes_report_schedules() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let out = rampart(
-        &[
-            "admin",
-            "create-user",
-            "ada",
-            "--role",
-            "admin",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let server = ServerProcess::start(&data, &[]);
-    let xdg = dir.path().join("xdg");
-    let cli = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args(args)
-            .env("XDG_CONFIG_HOME", &xdg)
-            .env_remove("RAMPART_SERVER")
-            .env_remove("RAMPART_TOKEN")
-            .env_remove("RAMPART_CA_CERT")
-            .output()
-            .unwrap()
-    };
-    let out = cli(&[
-        "login",
-        "--server",
-        &server.url,
-        "--ca-cert",
-        server.ca.to_str().unwrap(),
-        "--user",
-        "ada",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let admin = LoggedInAdmin::start();
+    let cli = |args: &[&str]| admin.cli(args);
     // A webhook to a loopback port nothing listens on: the report is queued to it.
     let out = cli(&[
         "notifications",
@@ -68,7 +21,7 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
         "json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let channel = json(&out)["id"].as_str().unwrap().to_owned();
+    let channel = json_out(&out)["id"].as_str().unwrap().to_owned();
 
     let add = |cron: &str| {
         cli(&[
@@ -99,7 +52,7 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
     );
     let out = add("0 7 * * MON");
     assert!(out.status.success(), "{}", stderr(&out));
-    let schedule = json(&out);
+    let schedule = json_out(&out);
     let id = schedule["id"].as_str().unwrap().to_owned();
     let next = schedule["next_run_at"].as_i64().unwrap();
 
@@ -115,13 +68,13 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
 
     let out = cli(&["reports", "schedules", "run", &id, "-o", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let run = json(&out);
+    let run = json_out(&out);
     assert_eq!(run["status"], "queued", "{run}");
     assert!(run["bytes"].as_i64().unwrap() > 0);
-    let runs = json(&cli(&["reports", "schedules", "runs", &id, "-o", "json"]));
+    let runs = json_out(&cli(&["reports", "schedules", "runs", &id, "-o", "json"]));
     assert_eq!(runs["total"], 1);
     assert_eq!(runs["items"][0]["event_id"], run["event_id"]);
-    let listed = json(&cli(&["reports", "schedules", "ls", "-o", "json"]));
+    let listed = json_out(&cli(&["reports", "schedules", "ls", "-o", "json"]));
     assert_eq!(
         listed["items"][0]["next_run_at"], next,
         "send now keeps the timing"
@@ -129,6 +82,6 @@ fn cli_adds_lists_sends_and_removes_report_schedules() {
 
     let out = cli(&["reports", "schedules", "rm", &id]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let listed = json(&cli(&["reports", "schedules", "ls", "-o", "json"]));
+    let listed = json_out(&cli(&["reports", "schedules", "ls", "-o", "json"]));
     assert_eq!(listed["total"], 0);
 }

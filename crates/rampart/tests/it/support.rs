@@ -242,3 +242,71 @@ pub(crate) fn run_ok(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Parses a command's standard output as JSON, showing it when it is not.
+pub(crate) fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+/// A real `rampart server` with an admin `ada` created offline and logged in through
+/// `rampart login`: what the CLI tests of the remote commands start from.
+pub(crate) struct LoggedInAdmin {
+    pub(crate) server: ServerProcess,
+    xdg: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl LoggedInAdmin {
+    pub(crate) fn start() -> LoggedInAdmin {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+        let out = rampart(
+            &[
+                "admin",
+                "create-user",
+                "ada",
+                "--role",
+                "admin",
+                "--password-file",
+                pw.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let server = ServerProcess::start(&data, &[]);
+        let admin = LoggedInAdmin {
+            server,
+            xdg: dir.path().join("xdg"),
+            _dir: dir,
+        };
+        let out = admin.cli(&[
+            "login",
+            "--server",
+            &admin.server.url,
+            "--ca-cert",
+            admin.server.ca.to_str().unwrap(),
+            "--user",
+            "ada",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        admin
+    }
+
+    /// Runs the CLI with the saved login only (no `RAMPART_*` from the environment).
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.xdg)
+            .env_remove("RAMPART_SERVER")
+            .env_remove("RAMPART_TOKEN")
+            .env_remove("RAMPART_CA_CERT")
+            .output()
+            .unwrap()
+    }
+}
