@@ -366,15 +366,23 @@ impl Store {
     /// Records a check-in at `now` (server clock). `last_seen` never moves backwards.
     pub async fn record_checkin(&self, host_id: &str, now: Millis) -> Result<()> {
         with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE hosts SET last_seen = CASE WHEN last_seen < $2 THEN $2 ELSE last_seen END
                  WHERE id = $1",
             )
             .bind(host_id)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
-            affected("host", done.rows_affected())
+            affected("host", done.rows_affected())?;
+            sqlx::query(crate::compliance::STALE_HOST_SEEN)
+                .bind(host_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 
@@ -452,7 +460,8 @@ impl Store {
         })
     }
 
-    /// Deletes a host with its labels, agents, inventory history, updates and findings.
+    /// Deletes a host with its labels, agents, inventory document and history, updates,
+    /// compliance snapshot and findings.
     /// Its package set stays (other hosts may share it). The cascade that deletes its
     /// findings bypasses `replace_findings`, so its findings are first subtracted from the
     /// per-package exposure counters (`exposure.rs`) in the same transaction.

@@ -189,6 +189,11 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let previous = found("host", previous)?;
+            sqlx::query(crate::compliance::STALE_HOST_SEEN)
+                .bind(host_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             if previous.opt_text("state_hash")?.as_deref() == Some(state_hash.as_str()) {
                 tx.commit().await?;
                 return Ok(InventoryOutcome::Unchanged);
@@ -232,8 +237,8 @@ impl Store {
             sqlx::query(
                 "UPDATE hosts SET hostname = $2, machine_id = COALESCE($3, machine_id),
                      os_id = $4, os_version = $5, os_pretty_name = $6, ecosystem = $7,
-                     state_hash = $8, package_set_hash = $9, inventory = $10,
-                     last_updated_at = COALESCE($11, last_updated_at)
+                     state_hash = $8, package_set_hash = $9,
+                     last_updated_at = COALESCE($10, last_updated_at)
                  WHERE id = $1",
             )
             .bind(host_id)
@@ -245,8 +250,15 @@ impl Store {
             .bind(&facts.os.ecosystem)
             .bind(&state_hash)
             .bind(&set_hash)
-            .bind(&document)
             .bind(packages_changed.then_some(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO host_inventories (host_id, document) VALUES ($1, $2)
+                 ON CONFLICT (host_id) DO UPDATE SET document = excluded.document",
+            )
+            .bind(host_id)
+            .bind(&document)
             .execute(&mut *tx)
             .await?;
 
@@ -293,11 +305,14 @@ impl Store {
     /// The latest inventory document of a host; `None` before its first inventory.
     pub async fn host_inventory(&self, host_id: &str) -> Result<Option<Inventory>> {
         with_pool!(self, pool => {
-            let row = sqlx::query("SELECT inventory FROM hosts WHERE id = $1")
-                .bind(host_id)
-                .fetch_optional(pool)
-                .await?;
-            match found("host", row)?.opt_text("inventory")? {
+            let row = sqlx::query(
+                "SELECT i.document FROM hosts h
+                 LEFT JOIN host_inventories i ON i.host_id = h.id WHERE h.id = $1",
+            )
+            .bind(host_id)
+            .fetch_optional(pool)
+            .await?;
+            match found("host", row)?.opt_text("document")? {
                 Some(doc) => Ok(Some(from_json("inventory", &doc)?)),
                 None => Ok(None),
             }

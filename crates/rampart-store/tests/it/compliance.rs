@@ -23,6 +23,7 @@ conformance!(
     advisory_publication_dates,
     snapshots_summary_trend_and_scans,
     an_underscore_in_an_exception_id_is_literal,
+    a_stale_host_seen_again_becomes_due,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -898,4 +899,83 @@ async fn an_underscore_in_an_exception_id_is_literal(ctx: Ctx) {
     for c in &covered.items {
         assert_eq!(c.exception.is_some(), c.finding.finding.advisory == "A_1");
     }
+}
+
+/// A stale snapshot becomes due when its host shows up again, by check-in or by an
+/// inventory (even one equal to the last), and only then; a fresh snapshot does not.
+async fn a_stale_host_seen_again_becomes_due(ctx: Ctx) {
+    let s = &ctx.store;
+    let stale = enrol(s, "stale", &labels(&[]), T0).await.host;
+    let fresh = enrol(s, "fresh", &labels(&[]), T0).await.host;
+    let inv = inventory("stale", ("debian", "12"), packages(3));
+    s.record_inventory(&stale.id, &inv, T0).await.unwrap();
+    assert_eq!(
+        s.host_inventory(&stale.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .packages
+            .len(),
+        3,
+        "the document is kept apart from the host row and read back whole"
+    );
+    assert_eq!(s.host_inventory(&fresh.id).await.unwrap(), None);
+    s.record_host_compliance(
+        &stale.id,
+        &compliance(State::NonCompliant, true, 0, None),
+        T0 + 10,
+    )
+    .await
+    .unwrap();
+    s.record_host_compliance(
+        &fresh.id,
+        &compliance(State::Compliant, false, 0, None),
+        T0 + 10,
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.hosts_due_for_compliance(T0 + 20, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The fresh host checking in changes nothing; the stale one's unchanged inventory
+    // makes it due at that instant.
+    s.record_checkin(&fresh.id, T0 + 30).await.unwrap();
+    assert!(
+        s.hosts_due_for_compliance(T0 + 30, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let outcome = s.record_inventory(&stale.id, &inv, T0 + 40).await.unwrap();
+    assert_eq!(outcome, rampart_store::InventoryOutcome::Unchanged);
+    assert!(
+        s.hosts_due_for_compliance(T0 + 39, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.hosts_due_for_compliance(T0 + 40, 10).await.unwrap(),
+        std::slice::from_ref(&stale.id)
+    );
+    // Re-evaluated as fresh: due no more, and later check-ins leave it alone.
+    s.record_host_compliance(
+        &stale.id,
+        &compliance(State::Compliant, false, 0, None),
+        T0 + 50,
+    )
+    .await
+    .unwrap();
+    s.record_checkin(&stale.id, T0 + 60).await.unwrap();
+    assert!(
+        s.hosts_due_for_compliance(T0 + 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
