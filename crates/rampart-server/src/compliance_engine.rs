@@ -7,7 +7,8 @@
 //! - [`ComplianceEngine::evaluate_all`]: after a feed import (findings changed).
 //! - [`ComplianceEngine::mark_due`] then [`ComplianceEngine::refresh_due`]: after a
 //!   standard, software policy or exception changed (the API marks the hosts it
-//!   touches; reads refresh before answering, the scheduler within a minute).
+//!   touches and wakes the scheduler, which evaluates them at once; reads refresh a
+//!   few due hosts themselves before answering, so a small estate sees its own writes).
 //! - [`ComplianceEngine::tick`] (every minute from [`run_scheduler`]): hosts whose
 //!   answer changes with time alone (`next_evaluation_at` reached: an update became
 //!   overdue, a host went stale, an exception expired) or that came back after being
@@ -43,8 +44,11 @@ use crate::findings_engine::FindingsEngine;
 /// How long before its expiry an approved exception is announced.
 pub const EXCEPTION_EXPIRY_NOTICE: Millis = 7 * DAY;
 
-/// Hosts a read request refreshes at most before answering; the scheduler does the rest.
-pub const READ_REFRESH_LIMIT: u32 = 500;
+/// Hosts a read request refreshes at most before answering; the scheduler does the rest
+/// (woken at once by [`ComplianceEngine::mark_due`]). Small enough that a read stays
+/// interactive when a change made a whole large project due (each evaluation is a few
+/// milliseconds), large enough that on a small estate every read sees its own writes.
+pub const READ_REFRESH_LIMIT: u32 = 32;
 
 /// Something worth telling people, caused by an evaluation or by time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -93,6 +97,8 @@ pub struct ComplianceEngine {
     store: Store,
     evaluate: tokio::sync::Mutex<()>,
     events: broadcast::Sender<ComplianceTransition>,
+    /// Wakes [`run_scheduler`] when [`ComplianceEngine::mark_due`] made hosts due.
+    due: tokio::sync::Notify,
 }
 
 impl ComplianceEngine {
@@ -102,6 +108,7 @@ impl ComplianceEngine {
             store,
             evaluate: tokio::sync::Mutex::new(()),
             events,
+            due: tokio::sync::Notify::new(),
         }
     }
 
@@ -333,17 +340,28 @@ impl ComplianceEngine {
     }
 
     /// Marks hosts for re-evaluation after a standard, policy or exception changed: one
-    /// host, a project's hosts, or everything.
+    /// host, a project's hosts, or everything; and wakes [`run_scheduler`] to evaluate
+    /// them now rather than at its next round.
     pub async fn mark_due(
         &self,
         host_id: Option<&str>,
         project_id: Option<&str>,
         now: Millis,
     ) -> Result<(), rampart_store::Error> {
-        self.store
+        let marked = self
+            .store
             .mark_compliance_due(host_id, project_id, now)
-            .await
-            .map(|_| ())
+            .await?;
+        if marked > 0 {
+            self.due.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Resolves when [`ComplianceEngine::mark_due`] marked hosts since the last call
+    /// (a wake-up that came while nobody waited is kept for the next waiter).
+    pub async fn hosts_marked_due(&self) {
+        self.due.notified().await;
     }
 
     /// Evaluates the hosts due at `now` (see `Store::hosts_due_for_compliance`), at
@@ -660,14 +678,33 @@ pub async fn scheduler_round(
 }
 
 /// Runs [`scheduler_round`] every `every` until the task is dropped; failures are
-/// logged and retried at the next round. Transitions go to subscribers (and the log).
+/// logged and retried at the next round. Between rounds, hosts that
+/// [`ComplianceEngine::mark_due`] marked are evaluated as soon as they are marked, so a
+/// changed standard or exception reaches every snapshot without waiting for the round
+/// (reads refresh only [`READ_REFRESH_LIMIT`] hosts themselves). Transitions go to
+/// subscribers (and the log).
 pub async fn run_scheduler(state: crate::AppState, every: Duration) {
     let mut ticker = tokio::time::interval(every.max(Duration::from_secs(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        let full_round = tokio::select! {
+            _ = ticker.tick() => true,
+            () = state.compliance().hosts_marked_due() => false,
+        };
         let now = state.now();
-        match scheduler_round(&state, now).await {
+        let result =
+            if full_round {
+                scheduler_round(&state, now).await
+            } else {
+                state.compliance().refresh_due(now, u32::MAX).await.map(
+                    |(evaluated, transitions)| TickReport {
+                        evaluated,
+                        scans: Vec::new(),
+                        transitions,
+                    },
+                )
+            };
+        match result {
             Ok(report) => {
                 for t in &report.transitions {
                     tracing::info!(transition = ?t, "compliance transition");
@@ -676,7 +713,8 @@ pub async fn run_scheduler(state: crate::AppState, every: Duration) {
                     tracing::debug!(
                         evaluated = report.evaluated,
                         scans = report.scans.len(),
-                        "compliance tick"
+                        full_round,
+                        "compliance refresh"
                     );
                 }
             }

@@ -339,6 +339,78 @@ async fn exceptions_need_a_second_person_and_expire_by_themselves() {
     .await;
 }
 
+/// A decision that makes hosts due reaches their snapshots through the running
+/// scheduler at once, with no read asking for it and long before its next round.
+#[tokio::test]
+async fn the_scheduler_evaluates_hosts_as_soon_as_a_change_marks_them_due() {
+    each_backend(|store| async move {
+        let Estate { t, host_id, .. } = estate(store).await;
+        let alice = Auth::Bearer(t.user_token("alice", Role::Operator).await);
+        let bob = Auth::Bearer(t.user_token("bob", Role::Operator).await);
+        let before = t.store.host_compliance(&host_id).await.unwrap().unwrap();
+        assert_eq!(before.state, rampart_core::compliance::State::NonCompliant);
+        // Rounds an hour apart: only the first runs during the test.
+        let scheduler = tokio::spawn(rampart_server::compliance_engine::run_scheduler(
+            t.state.clone(),
+            std::time::Duration::from_secs(3600),
+        ));
+        // Its first round (at once) scans the estate; wait for it, so what follows can
+        // only be the wake-up's doing.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while t.store.last_finished_scan(None).await.unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first round never scanned"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let scanned = t.store.host_compliance(&host_id).await.unwrap().unwrap();
+        assert_eq!(scanned.state, rampart_core::compliance::State::NonCompliant);
+
+        let created = t
+            .call(
+                Method::POST,
+                "/api/v1/exceptions",
+                &alice,
+                Some(json!({
+                    "advisory": "DSA-9001-1",
+                    "scope": {"kind": "host", "host_id": host_id},
+                    "reason": "not reachable",
+                    "expires_at": T0 + 30 * DAY,
+                })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let id = created.body["id"].as_str().unwrap();
+        let approved = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/exceptions/{id}/approve"),
+                &bob,
+                None,
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+
+        // Read the store's snapshot directly: the API's reads would refresh it themselves.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let now = t.store.host_compliance(&host_id).await.unwrap().unwrap();
+            if now.state == rampart_core::compliance::State::Compliant {
+                assert_eq!(now.excepted.len(), 1, "{now:?}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never re-evaluated: {now:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        scheduler.abort();
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn standards_software_policy_scans_and_trend() {
     each_backend(|store| async move {
