@@ -363,25 +363,26 @@ impl Store {
         })
     }
 
-    /// Records a check-in at `now` (server clock). `last_seen` never moves backwards.
+    /// Records a check-in at `now` (server clock). `last_seen` never moves backwards; a
+    /// stale compliance snapshot becomes due.
     pub async fn record_checkin(&self, host_id: &str, now: Millis) -> Result<()> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE hosts SET last_seen = CASE WHEN last_seen < $2 THEN $2 ELSE last_seen END
                  WHERE id = $1",
             )
             .bind(host_id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(pool)
             .await?;
             affected("host", done.rows_affected())?;
+            // Two statements, no transaction: this runs on every check-in, and should the
+            // second be lost the host's next check-in marks it.
             sqlx::query(crate::compliance::STALE_HOST_SEEN)
                 .bind(host_id)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
-            tx.commit().await?;
             Ok(())
         })
     }
