@@ -142,6 +142,7 @@ impl From<rampart_store::Error> for ApiError {
             rampart_store::Error::Conflict { entity } => {
                 ApiError::Conflict(format!("{entity} already exists"))
             }
+            e @ rampart_store::Error::InUse { .. } => ApiError::Conflict(e.to_string()),
             other => ApiError::Internal(format!("store: {}", error_chain(&other))),
         }
     }

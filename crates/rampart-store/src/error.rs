@@ -14,6 +14,10 @@ pub enum Error {
     /// hash or certificate serial already known).
     #[error("{entity} already exists")]
     Conflict { entity: &'static str },
+    /// The row cannot be deleted while others refer to it (a notification channel named
+    /// by report schedules): `by` names them, so the caller can fix them first.
+    #[error("{entity} is still used by {by}")]
+    InUse { entity: &'static str, by: String },
     /// The database or the connection failed.
     #[error("database error")]
     Database {

@@ -20,7 +20,7 @@ use sqlx::QueryBuilder;
 use crate::users::affected;
 use crate::{
     BackendKind, BeginWrite as _, Error, Millis, Page, Paged, Result, RowExt, Store, found,
-    from_json, new_id, to_json, with_pool,
+    from_json, like_contains, new_id, to_json, with_pool,
 };
 
 /// A notification channel. `config` is the kind's JSON settings; `secret` the sealed
@@ -359,10 +359,39 @@ impl Store {
         self.get_channel(id).await
     }
 
-    /// Deletes a channel and its deliveries.
+    /// Deletes a channel and its deliveries; [`Error::InUse`] naming the report schedules
+    /// that still send through it (a schedule's run would otherwise fail at its next
+    /// occurrence, long after the mistake).
     pub async fn delete_channel(&self, id: &str) -> Result<()> {
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Report schedules keep their channels as a JSON array of ids: a text match
+            // narrows the rows, the decoded list decides.
+            let rows = sqlx::query(
+                "SELECT name, channel_ids FROM report_schedules
+                 WHERE channel_ids LIKE $1 ESCAPE '\\' ORDER BY name",
+            )
+            .bind(like_contains(&to_json(&id)))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut users = Vec::new();
+            for row in &rows {
+                let ids: Vec<String> = from_json("report channels", &row.text("channel_ids")?)?;
+                if ids.iter().any(|c| c == id) {
+                    users.push(format!("{:?}", row.text("name")?));
+                }
+            }
+            if !users.is_empty() {
+                return Err(Error::InUse {
+                    entity: "notification channel",
+                    by: format!(
+                        "report schedule{} {}; take it out of {} first",
+                        if users.len() == 1 { "" } else { "s" },
+                        users.join(", "),
+                        if users.len() == 1 { "that schedule" } else { "those schedules" },
+                    ),
+                });
+            }
             sqlx::query("DELETE FROM notification_deliveries WHERE channel_id = $1")
                 .bind(id)
                 .execute(&mut *tx)

@@ -340,6 +340,28 @@ async fn schedules_are_validated_and_can_be_sent_now() {
         assert_eq!(delivery.body["total"], 1, "{}", delivery.text);
         assert_eq!(delivery.body["items"][0]["event_id"], sent.body["event_id"]);
 
+        // The channel cannot go while the schedule sends through it.
+        let in_use = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/notification-channels/{ch}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.text);
+        assert!(
+            in_use.text.contains(r#"report schedule \"weekly web\""#),
+            "{}",
+            in_use.text
+        );
+        assert_eq!(
+            t.get(&format!("/api/v1/notification-channels/{ch}"), &admin)
+                .await
+                .status,
+            StatusCode::OK
+        );
+
         // Replace: disabling clears the next run; the list and delete work.
         let mut disabled = base.clone();
         disabled["enabled"] = json!(false);
@@ -370,6 +392,15 @@ async fn schedules_are_validated_and_can_be_sent_now() {
             .get(&format!("/api/v1/report-schedules/{id}"), &admin)
             .await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        let freed = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/notification-channels/{ch}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(freed.status, StatusCode::NO_CONTENT, "{}", freed.text);
     })
     .await;
 }

@@ -1371,6 +1371,15 @@ async fn report_schedules_are_claimed_once(ctx: Ctx) {
     let mut off = spec("paused", None);
     off.enabled = false;
     s.create_report_schedule(off, "user-1", T0).await.unwrap();
+    // A channel the schedules send through cannot be deleted; the refusal names them.
+    match s.delete_channel("channel-hook").await {
+        Err(Error::InUse { by, .. }) => {
+            assert!(by.contains("\"paused\", \"weekly\""), "{by}")
+        }
+        other => panic!("expected InUse, got {other:?}"),
+    }
+    // An id that is only part of a listed one is not in use (nor does it exist).
+    assert_not_found(s.delete_channel("channel").await);
 
     // Nothing is due before its time; disabled schedules never are.
     assert!(s.due_report_schedules(T0).await.unwrap().is_empty());
