@@ -248,9 +248,15 @@ impl ComplianceEngine {
                 }
             }
         }
-        let observed_at = match self.store.host_inventory(&host.id).await? {
-            Some(inventory) => Some(inventory.observed_at.saturating_mul(1000)),
-            None => None,
+        // The agent's observation time is stored with first sightings only; reading it
+        // decodes the whole inventory document, so only when something is refused.
+        let observed_at = if refused.is_empty() {
+            None
+        } else {
+            self.store
+                .host_inventory(&host.id)
+                .await?
+                .map(|inventory| inventory.observed_at.saturating_mul(1000))
         };
         self.store
             .replace_unauthorized(&host.id, &refused, observed_at, now)

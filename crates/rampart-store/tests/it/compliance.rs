@@ -184,6 +184,19 @@ async fn software_policies_and_unauthorized_packages(ctx: Ctx) {
         .unwrap();
     assert_eq!(by_package.total, 1);
     assert_eq!(by_package.items[0].time_to_detect(), None);
+    // Nothing refused any more on dev: its row goes, prod's stays.
+    assert!(
+        s.replace_unauthorized(&dev.id, &[], None, T0 + DAY)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let left = s
+        .list_unauthorized(&UnauthorizedFilter::default(), Page::default())
+        .await
+        .unwrap();
+    assert_eq!(left.total, 1);
+    assert_eq!(left.items[0].host_id, prod.id);
     assert!(matches!(
         s.replace_unauthorized("nope", &[], None, T0).await,
         Err(Error::NotFound { .. })
