@@ -61,6 +61,9 @@ pub struct NotifyConfig {
     pub lease: Duration,
     /// Deliveries claimed per round.
     pub batch: u32,
+    /// How long finished deliveries (delivered, or failed for good) stay in the
+    /// history before the dispatcher purges them.
+    pub retention: Duration,
 }
 
 impl Default for NotifyConfig {
@@ -70,6 +73,7 @@ impl Default for NotifyConfig {
             poll_interval: Duration::from_secs(5),
             lease: Duration::from_secs(15 * 60),
             batch: 20,
+            retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -603,6 +607,25 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
     }
 }
 
+/// How often the dispatcher purges the delivery history.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Purges finished deliveries older than [`NotifyConfig::retention`]; a failure is
+/// logged and tried again at the next purge.
+pub async fn purge_history(state: &AppState) {
+    let retention =
+        i64::try_from(state.config().notifications.retention.as_millis()).unwrap_or(i64::MAX);
+    match state
+        .store()
+        .purge_deliveries(state.now().saturating_sub(retention))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "old notification deliveries purged"),
+        Err(e) => tracing::warn!(error = %e, "purging old notification deliveries failed"),
+    }
+}
+
 /// The dispatcher task: a round every poll interval until `shutdown` completes, and the
 /// compliance engine's transitions emitted as they are published. A round
 /// in progress finishes first (its sends are bounded by the channels' timeouts), so no
@@ -626,6 +649,7 @@ async fn dispatcher_loop(
     let mut ticker = tokio::time::interval(state.config().notifications.poll_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut transitions = Some(transitions);
+    let mut last_purge: Option<tokio::time::Instant> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -653,6 +677,10 @@ async fn dispatcher_loop(
         // Scheduled reports first, so a report queued this round is sent in it.
         if let Err(e) = crate::report_schedules::run_due(&state).await {
             tracing::warn!(error = %e, "scheduled reports could not run; retrying next round");
+        }
+        if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            last_purge = Some(tokio::time::Instant::now());
+            purge_history(&state).await;
         }
         loop {
             match dispatch_due(&state).await {

@@ -552,6 +552,23 @@ impl Store {
         })
     }
 
+    /// Deletes deliveries that are over (delivered, or failed for good) and were last
+    /// touched before `before`; pending ones stay however old. Returns how many went.
+    /// The outbox is also the delivery history the UI shows, so it is kept for a
+    /// while and then purged rather than growing with every event forever.
+    pub async fn purge_deliveries(&self, before: Millis) -> Result<u64> {
+        with_pool!(self, pool => {
+            let done = sqlx::query(
+                "DELETE FROM notification_deliveries
+                  WHERE status IN ('delivered', 'failed') AND updated_at < $1",
+            )
+            .bind(before)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// Records a failed attempt: due again at `retry_at`, or failed for good when
     /// `None`. `false` when the claim is no longer ours.
     pub async fn delivery_failed(

@@ -30,6 +30,7 @@ struct ServerFile {
     log_json: Option<bool>,
     feeds: Option<Vec<String>>,
     feed_sync_interval: Option<String>,
+    notification_retention: Option<String>,
     master_key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -70,6 +71,11 @@ impl ServerFile {
                 "feed_sync_interval",
                 "--feed-sync-interval",
                 one(self.feed_sync_interval),
+            ),
+            (
+                "notification_retention",
+                "--notification-retention",
+                one(self.notification_retention),
             ),
             (
                 "master_key_file",

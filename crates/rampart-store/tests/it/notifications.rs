@@ -460,6 +460,45 @@ pub(crate) async fn outbox_claims_retries_and_leases(ctx: Ctx) {
             .await
             .unwrap()
     );
+
+    // Purging the history: finished deliveries last touched before the cutoff go;
+    // pending ones and newer ones stay.
+    let all = |s: Store| async move {
+        s.list_deliveries(&DeliveryFilter::default(), Page::default())
+            .await
+            .unwrap()
+            .items
+    };
+    let before = all(s.clone()).await;
+    let cutoff = T0 + LEASE;
+    let old: BTreeSet<String> = before
+        .iter()
+        .filter(|d| d.status != DeliveryStatus::Pending && d.updated_at < cutoff)
+        .map(|d| d.id.clone())
+        .collect();
+    assert!(old.len() >= 2, "{before:?}");
+    assert!(old.contains(&d0.delivery.id));
+    assert_eq!(s.purge_deliveries(cutoff).await.unwrap(), old.len() as u64);
+    let after: BTreeSet<String> = all(s.clone()).await.into_iter().map(|d| d.id).collect();
+    let expected: BTreeSet<String> = before
+        .iter()
+        .map(|d| d.id.clone())
+        .filter(|id| !old.contains(id))
+        .collect();
+    assert_eq!(after, expected);
+    assert!(
+        after.contains(&stuck.delivery.id),
+        "delivered after the cutoff"
+    );
+    assert!(after.contains(&d1.delivery.id), "pending");
+    assert_eq!(s.purge_deliveries(cutoff).await.unwrap(), 0);
+    s.purge_deliveries(i64::MAX).await.unwrap();
+    assert!(
+        all(s.clone())
+            .await
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Pending)
+    );
 }
 
 pub(crate) async fn concurrent_claims_are_disjoint(ctx: Ctx) {

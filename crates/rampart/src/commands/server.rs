@@ -68,6 +68,10 @@ pub(crate) struct Args {
     /// How often the --feed sources are synced (e.g. 6h, 30m).
     #[arg(long, env = "RAMPART_FEED_SYNC_INTERVAL", default_value = "6h", value_parser = parse_duration)]
     feed_sync_interval: Duration,
+    /// How long finished notification deliveries (delivered, or failed for good) stay
+    /// in the delivery history before they are purged (e.g. 30d, 12h).
+    #[arg(long, env = "RAMPART_NOTIFICATION_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    notification_retention: Duration,
 }
 
 /// Where the master key and the listener's certificate come from.
@@ -276,6 +280,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let config = ServerConfig {
         session_ttl: args.session_ttl,
         request_timeout: args.request_timeout,
+        notifications: rampart_server::notifier::NotifyConfig {
+            retention: args.notification_retention,
+            ..Default::default()
+        },
         ..ServerConfig::default()
     };
     let mut prepared = prepare(args.listen, &args.db, &args.tls, config, async |_| Ok(())).await?;
