@@ -703,7 +703,8 @@ impl Store {
     /// place (or one is opened); without, the open request (if any) is closed (`None`
     /// when there was none). [`Error::NotFound`] for an unknown project. Safe
     /// against a concurrent caller: the partial unique index admits one open request
-    /// per project, and a lost insert race turns into an update.
+    /// per project, the project's row is locked first so callers take turns, and a lost
+    /// insert race would still turn into an update.
     pub async fn open_or_update_change_request(
         &self,
         project_id: &str,
@@ -712,8 +713,17 @@ impl Store {
     ) -> Result<Option<(ChangeRequest, ChangeRequestChange)>> {
         let items_json = to_json(&items);
         for _ in 0..2 {
-            let outcome: Result<Option<(String, ChangeRequestChange)>> = with_pool!(self, pool => {
+            // An async block, so `?` ends this attempt (and the loop sees a lost race)
+            // rather than the whole call.
+            let outcome: Result<Option<(String, ChangeRequestChange)>> = with_pool!(self, pool => async {
                 let mut tx = pool.begin_write().await?;
+                // The project's row lock queues concurrent callers (SQLite's write lock
+                // already does), so each reads the open request the previous one left.
+                let project = sqlx::query("UPDATE projects SET name = name WHERE id = $1")
+                    .bind(project_id)
+                    .execute(&mut *tx)
+                    .await?;
+                affected("project", project.rows_affected())?;
                 let open = sqlx::query(
                     "SELECT id, items FROM change_requests WHERE project_id = $1 AND status = 'open'",
                 )
@@ -773,13 +783,9 @@ impl Store {
                     tx.commit().await?;
                 }
                 result
-            });
+            }.await);
             match outcome {
-                Ok(None) => {
-                    // Still check the project exists, so a typo is not silently ignored.
-                    self.get_project(project_id).await?;
-                    return Ok(None);
-                }
+                Ok(None) => return Ok(None),
                 Ok(Some((id, change))) => {
                     return Ok(Some((self.get_change_request(&id).await?, change)));
                 }
