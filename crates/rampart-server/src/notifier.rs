@@ -88,6 +88,11 @@ pub enum NotifyError {
     NoMasterKey,
     #[error("the channel's secret does not open with this master key")]
     Secret,
+    /// A webhook URL sent back redacted (`…`) that is not the one stored.
+    #[error(
+        "webhook URL {0:?} is a redacted one that does not match this channel's; send the full URL"
+    )]
+    RedactedUrl(String),
 }
 
 impl From<NotifyError> for ApiError {
@@ -100,6 +105,7 @@ impl From<NotifyError> for ApiError {
                 message: e.to_string(),
             },
             NotifyError::Secret => ApiError::internal(e),
+            NotifyError::RedactedUrl(_) => ApiError::BadRequest(e.to_string()),
         }
     }
 }
@@ -127,6 +133,85 @@ fn open_secret(state: &AppState, sealed: &str) -> Result<String, NotifyError> {
         .map_err(|_| NotifyError::Secret)?;
     let plain = rampart_pki::open(key, SECRET_PURPOSE, &bytes).map_err(|_| NotifyError::Secret)?;
     String::from_utf8(plain).map_err(|_| NotifyError::Secret)
+}
+
+/// Where a webhook's full URL is kept, sealed, in its stored config. Webhook URLs often
+/// are the credential (a token in the path or query, as chat and ticketing services
+/// issue them), so the full URL is sealed like a secret and `url` keeps only what
+/// [`redact_url`] leaves, which is all that views show.
+const SEALED_URL: &str = "url_sealed";
+
+/// `url` with its path, query and fragment replaced by `…` and any user info dropped:
+/// enough to tell endpoints apart, nothing that could be a token.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "…".to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let tail = &rest[end..];
+    if tail.is_empty() || tail == "/" {
+        format!("{scheme}://{host}{tail}")
+    } else {
+        format!("{scheme}://{host}/…")
+    }
+}
+
+/// A channel's config as the store keeps it (the API validated `config` already): for
+/// a webhook, the full URL sealed under [`SEALED_URL`] and `url` redacted. On an update
+/// (`previous`: the stored config) a `url` equal to the redacted one shown keeps the
+/// stored URL, so a config read back, edited and sent again does not lose it.
+pub fn config_for_store(
+    state: &AppState,
+    kind: &str,
+    mut config: serde_json::Value,
+    previous: Option<&serde_json::Value>,
+) -> Result<serde_json::Value, NotifyError> {
+    if kind != KIND_WEBHOOK {
+        return Ok(config);
+    }
+    let Some(url) = config
+        .get("url")
+        .and_then(|u| u.as_str())
+        .map(str::to_owned)
+    else {
+        return Ok(config);
+    };
+    let kept = previous.and_then(|p| {
+        let shown = redact_url(p.get("url")?.as_str()?);
+        if shown != url {
+            return None;
+        }
+        match p.get(SEALED_URL).and_then(|s| s.as_str()) {
+            Some(sealed) => Some(Ok(sealed.to_owned())),
+            // Stored before URLs were sealed: seal it now.
+            None => Some(seal_secret(state, p.get("url")?.as_str()?)),
+        }
+    });
+    let sealed = match kept {
+        Some(sealed) => sealed?,
+        None if url.ends_with("/…") => return Err(NotifyError::RedactedUrl(url)),
+        None => seal_secret(state, &url)?,
+    };
+    config["url"] = serde_json::Value::String(redact_url(&url));
+    config[SEALED_URL] = serde_json::Value::String(sealed);
+    Ok(config)
+}
+
+/// A stored config as views show it: no sealed URL, the URL redacted.
+pub fn config_for_view(kind: &str, mut config: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = config.as_object_mut() {
+        map.remove(SEALED_URL);
+        if kind == KIND_WEBHOOK
+            && let Some(serde_json::Value::String(url)) = map.get_mut("url")
+        {
+            *url = redact_url(url);
+        }
+    }
+    config
 }
 
 /// The typed settings of a stored channel.
@@ -160,9 +245,30 @@ impl ChannelConfig {
         Ok(parsed)
     }
 
+    /// The stored settings with the webhook URL as shown (redacted): enough to decide
+    /// who takes an event, not to send it.
     fn of(channel: &NotificationChannel) -> Result<ChannelConfig, String> {
         let value: serde_json::Value =
             serde_json::from_str(&channel.config).map_err(|e| format!("stored config: {e}"))?;
+        ChannelConfig::parse(&channel.kind, &config_for_view(&channel.kind, value))
+    }
+
+    /// The stored settings with the webhook's full URL opened: what a send needs.
+    fn for_sending(
+        state: &AppState,
+        channel: &NotificationChannel,
+    ) -> Result<ChannelConfig, String> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&channel.config).map_err(|e| format!("stored config: {e}"))?;
+        if let Some(map) = value.as_object_mut()
+            && let Some(sealed) = map.remove(SEALED_URL)
+        {
+            let url = sealed
+                .as_str()
+                .ok_or_else(|| "stored config: the sealed URL is not a string".to_owned())
+                .and_then(|s| open_secret(state, s).map_err(|e| format!("the webhook URL: {e}")))?;
+            map.insert("url".into(), serde_json::Value::String(url));
+        }
         ChannelConfig::parse(&channel.kind, &value)
     }
 
@@ -563,7 +669,7 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
     if !channel.enabled && event.kind() != EventKind::Test {
         return Err(config_failure("the channel is disabled"));
     }
-    let config = ChannelConfig::of(&channel).map_err(config_failure)?;
+    let config = ChannelConfig::for_sending(state, &channel).map_err(config_failure)?;
     let secret = channel
         .secret
         .as_deref()

@@ -46,7 +46,8 @@ pub(crate) struct ChannelView {
     pub(crate) name: String,
     /// `email` or `webhook`.
     kind: String,
-    /// The kind's settings (never the secret).
+    /// The kind's settings, never the secret; a webhook's `url` shows its scheme and host
+    /// only (the full URL is sealed at rest, and sending this value back keeps it).
     #[schema(value_type = Object)]
     config: serde_json::Value,
     /// Whether a secret (webhook signing key, SMTP password) is stored.
@@ -63,7 +64,10 @@ pub(crate) struct ChannelView {
 impl From<NotificationChannel> for ChannelView {
     fn from(c: NotificationChannel) -> ChannelView {
         ChannelView {
-            config: serde_json::from_str(&c.config).unwrap_or(serde_json::Value::Null),
+            config: notifier::config_for_view(
+                &c.kind,
+                serde_json::from_str(&c.config).unwrap_or(serde_json::Value::Null),
+            ),
             has_secret: c.secret.is_some(),
             id: c.id,
             name: c.name,
@@ -193,7 +197,8 @@ pub(crate) async fn create(
     let sealed = secret
         .map(|s| notifier::seal_secret(state, s))
         .transpose()?;
-    let config = serde_json::to_string(&req.config).map_err(ApiError::internal)?;
+    let config = notifier::config_for_store(state, &req.kind, req.config.clone(), None)?;
+    let config = serde_json::to_string(&config).map_err(ApiError::internal)?;
     let channel = state
         .store()
         .create_channel(
@@ -250,7 +255,14 @@ async fn update_channel(
     let config = match &req.config {
         Some(config) => {
             ChannelConfig::parse(&current.kind, config).map_err(ApiError::bad_request)?;
-            Some(serde_json::to_string(config).map_err(ApiError::internal)?)
+            let previous: Option<serde_json::Value> = serde_json::from_str(&current.config).ok();
+            let config = notifier::config_for_store(
+                &state,
+                &current.kind,
+                config.clone(),
+                previous.as_ref(),
+            )?;
+            Some(serde_json::to_string(&config).map_err(ApiError::internal)?)
         }
         None => None,
     };

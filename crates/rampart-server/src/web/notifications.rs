@@ -156,14 +156,8 @@ fn channel_row(c: NotificationChannel, projects: &BTreeMap<String, String>) -> C
                     .join(", ")
             })
             .unwrap_or_default(),
-        // A query string may carry a token: shown up to it only.
-        _ => config["url"]
-            .as_str()
-            .unwrap_or("")
-            .split(['?', '#'])
-            .next()
-            .unwrap_or("")
-            .to_owned(),
+        // The path or query may carry a token: scheme and host only.
+        _ => crate::notifier::redact_url(config["url"].as_str().unwrap_or("")),
     };
     ChannelRow {
         ticketing: config["ticketing"].as_bool().unwrap_or(false),

@@ -157,6 +157,13 @@ async fn webhook_is_signed_and_retried_after_backoff_with_the_failure_visible() 
         assert!(!listed.text.contains(&secret));
         let stored = t.store.get_channel(&channel_id).await.unwrap();
         assert!(!stored.secret.as_deref().unwrap().contains(&secret[6..]));
+        // The URL's path could be its token: shown as scheme and host only, and sealed
+        // at rest like the secret.
+        let origin = hook.url.trim_end_matches("/hook");
+        let shown = &listed.body["items"][0]["config"]["url"];
+        assert_eq!(shown, &json!(format!("{origin}/…")), "{}", listed.text);
+        assert!(!listed.text.contains("/hook"), "{}", listed.text);
+        assert!(!stored.config.contains("/hook"), "{}", stored.config);
 
         // Emit: one outbox row for the subscribed channel.
         let event = stale_event(t.now());
@@ -184,6 +191,40 @@ async fn webhook_is_signed_and_retried_after_backoff_with_the_failure_visible() 
         // Not due yet: nothing is sent before the backoff.
         assert_eq!(notifier::dispatch_due(&t.state).await.unwrap(), 0);
         assert_eq!(hook.requests().len(), 1);
+
+        // The config read back and sent again (another field changed) keeps the full
+        // URL; a redacted URL that is not this channel's is refused.
+        let mut config = t
+            .get(
+                &format!("/api/v1/notification-channels/{channel_id}"),
+                &admin,
+            )
+            .await
+            .body["config"]
+            .clone();
+        config["timeout_secs"] = json!(10);
+        let path = format!("/api/v1/notification-channels/{channel_id}");
+        let patched = t
+            .call(
+                Method::PATCH,
+                &path,
+                &admin,
+                Some(json!({"config": config})),
+            )
+            .await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+        assert_eq!(patched.body["config"]["timeout_secs"], 10);
+        assert_eq!(patched.body["config"]["url"], config["url"]);
+        let foreign = t
+            .call(
+                Method::PATCH,
+                &path,
+                &admin,
+                Some(json!({"config": {"url": "https://elsewhere.example/…"}})),
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.text);
+        assert!(foreign.text.contains("redacted"), "{}", foreign.text);
 
         // After the backoff: the second attempt succeeds.
         t.advance(1_000);
