@@ -367,22 +367,26 @@ impl Store {
     /// stale compliance snapshot becomes due.
     pub async fn record_checkin(&self, host_id: &str, now: Millis) -> Result<()> {
         with_pool!(self, pool => {
-            let done = sqlx::query(
+            // One statement on every check-in; the second only for a host that was
+            // judged stale (rare), with no transaction: should it be lost, the host's
+            // next check-in marks the snapshot.
+            let row = sqlx::query(
                 "UPDATE hosts SET last_seen = CASE WHEN last_seen < $2 THEN $2 ELSE last_seen END
-                 WHERE id = $1",
+                 WHERE id = $1
+                 RETURNING (SELECT c.stale FROM host_compliance c WHERE c.host_id = hosts.id)
+                     AS stale",
             )
             .bind(host_id)
             .bind(now)
-            .execute(pool)
+            .fetch_optional(pool)
             .await?;
-            affected("host", done.rows_affected())?;
-            // Two statements, no transaction: this runs on every check-in, and should the
-            // second be lost the host's next check-in marks it.
-            sqlx::query(crate::compliance::STALE_HOST_SEEN)
-                .bind(host_id)
-                .bind(now)
-                .execute(pool)
-                .await?;
+            if found("host", row)?.opt_int("stale")? == Some(1) {
+                sqlx::query(crate::compliance::STALE_HOST_SEEN)
+                    .bind(host_id)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+            }
             Ok(())
         })
     }
