@@ -543,10 +543,28 @@ impl ComplianceEngine {
             let standard = standards.get(&project.id).copied().unwrap_or_default();
             scopes.push((Some(project.id), standard));
         }
+        // The estate comes first; when it is scanned this round, a project's scan due
+        // too is already done by it (every host re-matched and evaluated at `now`), so
+        // it is recorded from the fresh snapshots rather than run again — on a new
+        // server's first round that halves the work.
+        let mut estate_scanned = false;
         for (project_id, standard) in scopes {
             let every = i64::from(standard.full_scan_interval_hours) * 3_600_000;
             let last = self.store.last_finished_scan(project_id.as_deref()).await?;
             if last.is_none_or(|l| l.started_at + every <= now) {
+                if estate_scanned && let Some(project) = project_id.as_deref() {
+                    let run = self
+                        .store
+                        .start_scan(Some(project), ScanTrigger::Schedule, None, now)
+                        .await?;
+                    let summary = self.store.compliance_summary(Some(project)).await?;
+                    let run = self
+                        .store
+                        .finish_scan(&run.id, summary.hosts, summary.non_compliant, None, now)
+                        .await?;
+                    report.scans.push(run);
+                    continue;
+                }
                 let (run, transitions) = self
                     .scan(
                         findings,
@@ -556,6 +574,7 @@ impl ComplianceEngine {
                         now,
                     )
                     .await?;
+                estate_scanned |= run.project_id.is_none();
                 report.scans.push(run);
                 report.transitions.extend(transitions);
             }

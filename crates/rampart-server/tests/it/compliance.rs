@@ -411,6 +411,67 @@ async fn the_scheduler_evaluates_hosts_as_soon_as_a_change_marks_them_due() {
     .await;
 }
 
+/// A new server's first round scans the estate once and records each project's scan
+/// from it (same instant, the project's own counts) instead of scanning again.
+#[tokio::test]
+async fn the_first_round_scans_the_estate_once_and_records_each_project() {
+    each_backend(|store| async move {
+        let Estate { t, admin, .. } = estate(store).await;
+        for (name, env) in [("prod", "prod"), ("dev", "dev")] {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/projects",
+                    &admin,
+                    Some(json!({"name": name, "selector": {"env": env}})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+        let report = t
+            .state
+            .compliance()
+            .tick(t.state.engine(), t.now())
+            .await
+            .unwrap();
+        assert_eq!(report.scans.len(), 3, "{:?}", report.scans);
+        let prod = t.store.get_project_by_name("prod").await.unwrap().id;
+        let dev = t.store.get_project_by_name("dev").await.unwrap().id;
+        let by_scope = |id: Option<&str>| {
+            report
+                .scans
+                .iter()
+                .find(|s| s.project_id.as_deref() == id)
+                .unwrap_or_else(|| panic!("no scan of {id:?}: {:?}", report.scans))
+        };
+        for (scope, hosts, non_compliant) in [
+            (None, 1, 1),
+            (Some(prod.as_str()), 1, 1),
+            (Some(dev.as_str()), 0, 0),
+        ] {
+            let run = by_scope(scope);
+            assert_eq!(
+                (run.hosts, run.non_compliant),
+                (hosts, non_compliant),
+                "{run:?}"
+            );
+            assert_eq!(run.finished_at, Some(t.now()));
+            assert_eq!(run.error, None);
+        }
+        // All three are fresh: the next round scans nothing.
+        let again = t
+            .state
+            .compliance()
+            .tick(t.state.engine(), t.now())
+            .await
+            .unwrap();
+        assert!(again.scans.is_empty(), "{:?}", again.scans);
+        let listed = t.get("/api/v1/scans", &admin).await;
+        assert_eq!(listed.body["total"], 3, "{}", listed.text);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn standards_software_policy_scans_and_trend() {
     each_backend(|store| async move {
