@@ -88,11 +88,9 @@ pub enum NotifyError {
     NoMasterKey,
     #[error("the channel's secret does not open with this master key")]
     Secret,
-    /// A webhook URL sent back redacted (`…`) that is not the one stored.
-    #[error(
-        "webhook URL {0:?} is a redacted one that does not match this channel's; send the full URL"
-    )]
-    RedactedUrl(String),
+    /// A channel config that cannot be stored: what is wrong with it.
+    #[error("{0}")]
+    InvalidConfig(String),
 }
 
 impl From<NotifyError> for ApiError {
@@ -105,7 +103,7 @@ impl From<NotifyError> for ApiError {
                 message: e.to_string(),
             },
             NotifyError::Secret => ApiError::internal(e),
-            NotifyError::RedactedUrl(_) => ApiError::BadRequest(e.to_string()),
+            NotifyError::InvalidConfig(_) => ApiError::BadRequest(e.to_string()),
         }
     }
 }
@@ -160,16 +158,18 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A channel's config as the store keeps it (the API validated `config` already): for
-/// a webhook, the full URL sealed under [`SEALED_URL`] and `url` redacted. On an update
-/// (`previous`: the stored config) a `url` equal to the redacted one shown keeps the
-/// stored URL, so a config read back, edited and sent again does not lose it.
+/// Validates a channel's config (`ChannelConfig::parse`) and returns it as the store
+/// keeps it: for a webhook, the full URL sealed under [`SEALED_URL`] and `url`
+/// redacted. On an update (`previous`: the stored config) a `url` equal to the redacted
+/// one shown keeps the stored URL, so a config read back, edited and sent again does
+/// not lose it. The one way a config reaches the store, so none is stored unchecked.
 pub fn config_for_store(
     state: &AppState,
     kind: &str,
     mut config: serde_json::Value,
     previous: Option<&serde_json::Value>,
 ) -> Result<serde_json::Value, NotifyError> {
+    ChannelConfig::parse(kind, &config).map_err(NotifyError::InvalidConfig)?;
     if kind != KIND_WEBHOOK {
         return Ok(config);
     }
@@ -193,7 +193,12 @@ pub fn config_for_store(
     });
     let sealed = match kept {
         Some(sealed) => sealed?,
-        None if url.ends_with("/…") => return Err(NotifyError::RedactedUrl(url)),
+        None if url.ends_with("/…") => {
+            return Err(NotifyError::InvalidConfig(format!(
+                "webhook URL {url:?} is a redacted one that does not match this channel's; \
+                 send the full URL"
+            )));
+        }
         None => seal_secret(state, &url)?,
     };
     config["url"] = serde_json::Value::String(redact_url(&url));

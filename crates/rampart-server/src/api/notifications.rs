@@ -20,7 +20,7 @@ use crate::admin::check_name;
 use crate::auth::{
     Authorized, NotificationsCreate, NotificationsDelete, NotificationsRead, NotificationsUpdate,
 };
-use crate::notifier::{self, ChannelConfig, KIND_WEBHOOK};
+use crate::notifier::{self, KIND_WEBHOOK};
 use crate::{ApiError, ApiResult, AppState};
 
 /// Prefix of generated webhook signing secrets.
@@ -181,7 +181,7 @@ async fn create_channel(
 }
 
 /// Validates and stores a channel — what `POST /notification-channels` and the web
-/// form both do: name, event kinds and `ChannelConfig::parse` checked, the secret (or a
+/// form both do: name, event kinds and the config checked (`notifier::config_for_store`), the secret (or a
 /// generated `whsec_…` for a webhook without one) sealed before it reaches the store.
 pub(crate) async fn create(
     state: &AppState,
@@ -190,15 +190,14 @@ pub(crate) async fn create(
 ) -> ApiResult<CreatedChannel> {
     check_name("channel name", &req.name)?;
     check_events(&req.events)?;
-    ChannelConfig::parse(&req.kind, &req.config).map_err(ApiError::bad_request)?;
+    let config = notifier::config_for_store(state, &req.kind, req.config, None)?;
+    let config = serde_json::to_string(&config).map_err(ApiError::internal)?;
     let generated = (req.secret.is_none() && req.kind == KIND_WEBHOOK)
         .then(|| format!("{WEBHOOK_SECRET_PREFIX}{}", crate::secrets::random_secret()));
     let secret = req.secret.as_deref().or(generated.as_deref());
     let sealed = secret
         .map(|s| notifier::seal_secret(state, s))
         .transpose()?;
-    let config = notifier::config_for_store(state, &req.kind, req.config.clone(), None)?;
-    let config = serde_json::to_string(&config).map_err(ApiError::internal)?;
     let channel = state
         .store()
         .create_channel(
@@ -254,7 +253,6 @@ async fn update_channel(
     }
     let config = match &req.config {
         Some(config) => {
-            ChannelConfig::parse(&current.kind, config).map_err(ApiError::bad_request)?;
             let previous: Option<serde_json::Value> = serde_json::from_str(&current.config).ok();
             let config = notifier::config_for_store(
                 &state,

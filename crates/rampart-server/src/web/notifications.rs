@@ -3,7 +3,7 @@
 //! retries standing out — issue 4's "failures visible in the UI". Admins get the
 //! channel form, "send test", enable/disable, delete and "retry" buttons. Every write
 //! goes through the API's own functions (`api::notifications::{create, retry, delete,
-//! set_enabled}`, `notifier::test_channel`), so validation (`ChannelConfig::parse`),
+//! set_enabled}`, `notifier::test_channel`), so validation and URL sealing (`config_for_store`),
 //! sealing (`seal_secret`) and the permission rules are the API's. Secrets are never
 //! rendered; a generated webhook signing secret is shown once, in the answer to the
 //! form that created it.
