@@ -11,6 +11,7 @@ pub mod authz;
 pub mod change_request;
 pub mod compliance;
 pub mod distro;
+pub mod egress;
 pub mod exceptions;
 pub mod matcher;
 pub mod package;

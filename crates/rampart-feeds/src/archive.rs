@@ -31,7 +31,11 @@ pub(crate) fn is_zip(head: &[u8]) -> bool {
 /// than the inflating. Larger archives are read entry by entry from disk.
 const IN_MEMORY_MAX: u64 = 1 << 30;
 
+/// Reads a zip from `file`, a regular file of `len` bytes opened by
+/// [`crate::source`] (which refused anything else).
 pub(crate) fn load_file(
+    file: File,
+    len: u64,
     path: &Path,
     location: &str,
     opts: &LoadOptions<'_>,
@@ -40,8 +44,6 @@ pub(crate) fn load_file(
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(io_error)?;
-    let len = file.metadata().map_err(io_error)?.len();
     if len <= IN_MEMORY_MAX {
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         (&file).read_to_end(&mut bytes).map_err(io_error)?;

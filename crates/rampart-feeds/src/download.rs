@@ -148,9 +148,15 @@ fn download(
     meta: Option<&Meta>,
     opts: &LoadOptions<'_>,
 ) -> Result<Option<Body>, Error> {
-    let failed = |e: ureq::Error| Error::Download {
-        url: url.to_owned(),
-        source: Box::new(e),
+    let failed = |e: ureq::Error| match rampart_egress::refusal(&e) {
+        Some(refused) => Error::Refused {
+            url: url.to_owned(),
+            source: refused.clone(),
+        },
+        None => Error::Download {
+            url: url.to_owned(),
+            source: Box::new(e),
+        },
     };
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -164,7 +170,7 @@ fn download(
     if loopback {
         config = config.proxy(None);
     }
-    let agent: ureq::Agent = config.build().into();
+    let agent = rampart_egress::agent(config.build(), opts.egress.clone());
     let mut request = agent.get(url);
     if let Some(meta) = meta {
         if let Some(etag) = &meta.etag {

@@ -21,6 +21,18 @@ pub enum Error {
     )]
     NotFound { path: PathBuf },
 
+    #[error(
+        "{path} is not a regular file or directory (devices, pipes and sockets are never read)"
+    )]
+    NotRegular { path: PathBuf },
+
+    #[error("{url}: refused: {source}")]
+    Refused {
+        url: String,
+        #[source]
+        source: rampart_core::egress::EgressRefused,
+    },
+
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,

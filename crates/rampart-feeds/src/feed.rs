@@ -20,7 +20,8 @@ pub const DEFAULT_MAX_RECORD_BYTES: u64 = 64 << 20;
 /// 4 GiB: the largest published OSV ecosystem zips are a few hundred MiB.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 
-/// How to read a source. `Default` suits the CLI and the server's feed sync.
+/// How to read a source. `Default` suits the CLI, which acts for the person at the
+/// keyboard; the server passes its own [`LoadOptions::egress`] policy.
 #[derive(Clone)]
 pub struct LoadOptions<'a> {
     /// Where downloads are kept with their ETag / Last-Modified, so the next sync of an
@@ -32,6 +33,12 @@ pub struct LoadOptions<'a> {
     pub max_record_bytes: u64,
     /// A download larger than this is refused.
     pub max_download_bytes: u64,
+    /// A file (a feed file, a zip, one file of a directory) larger than this is
+    /// refused; reading stops at the limit, so a file that grows while read cannot
+    /// exhaust memory either.
+    pub max_file_bytes: u64,
+    /// Which addresses downloads may connect to (checked on every resolved address).
+    pub egress: rampart_core::egress::EgressPolicy,
     /// Time allowed to resolve and connect (TLS included).
     pub connect_timeout: Duration,
     /// Longest silence allowed while receiving, so a stalled server cannot hang a sync.
@@ -50,6 +57,8 @@ impl Default for LoadOptions<'_> {
             cache_dir: None,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_file_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            egress: rampart_core::egress::EgressPolicy::any(),
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
             total_timeout: Duration::from_secs(30 * 60),
@@ -65,6 +74,8 @@ impl fmt::Debug for LoadOptions<'_> {
             .field("cache_dir", &self.cache_dir)
             .field("max_record_bytes", &self.max_record_bytes)
             .field("max_download_bytes", &self.max_download_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("egress", &self.egress)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("total_timeout", &self.total_timeout)

@@ -27,4 +27,4 @@ pub use feed::{
     DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_RECORD_BYTES, FeedLoad, Format, LoadOptions, LoadStats,
     Problem, Progress,
 };
-pub use source::load;
+pub use source::{download_to_cache, load, load_file_as};

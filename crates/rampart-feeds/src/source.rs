@@ -3,7 +3,7 @@
 //! its reader.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -44,6 +44,87 @@ pub fn load(source: &str, opts: &LoadOptions<'_>) -> Result<FeedLoad, Error> {
     Ok(collector.finish())
 }
 
+/// Loads one file — a zip of OSV records, an OSV JSON record or array, or an Alpine
+/// secdb YAML file — naming it `location` in problems (the server names an uploaded
+/// feed by the name it was given, not by its temporary path). Only a regular file is
+/// read, at most [`LoadOptions::max_file_bytes`] of it.
+pub fn load_file_as(
+    path: &Path,
+    location: &str,
+    opts: &LoadOptions<'_>,
+) -> Result<FeedLoad, Error> {
+    Ok(load_file(path, location, opts)?.finish())
+}
+
+/// Downloads `url` into [`LoadOptions::cache_dir`] (conditionally, like [`load`]) and
+/// returns the path of the complete copy, for a client that hands the bytes on (the
+/// CLI uploading a feed to the server) rather than reading them itself.
+pub fn download_to_cache(url: &str, opts: &LoadOptions<'_>) -> Result<PathBuf, Error> {
+    let Some(dir) = &opts.cache_dir else {
+        return Err(Error::InvalidUrl {
+            url: url.to_owned(),
+            reason: "no cache directory to download into".to_owned(),
+        });
+    };
+    match download::fetch(url, opts)?.body {
+        download::Body::File(path) => Ok(path),
+        download::Body::Memory(_) => Err(Error::Cache {
+            path: dir.clone(),
+            source: io::Error::other("the download was not written to the cache"),
+        }),
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file, without blocking on a FIFO
+/// or a device: the open itself is non-blocking and the check is made on the opened
+/// descriptor, so the path cannot be swapped for a pipe in between.
+fn open_regular(path: &Path) -> Result<(fs::File, u64), Error> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let io_error = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(Error::NotRegular {
+            path: path.to_owned(),
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// The whole of a regular file, refusing one larger than `max` (counted while reading,
+/// not from the size the file claims: `/proc` files claim 0).
+fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, Error> {
+    let (file, len) = open_regular(path)?;
+    if len > max {
+        return Err(too_large(path, max));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(path, max));
+    }
+    Ok(bytes)
+}
+
+fn too_large(path: &Path, limit: u64) -> Error {
+    Error::TooLarge {
+        location: path.display().to_string(),
+        limit,
+    }
+}
+
 fn load_url(url: &str, opts: &LoadOptions<'_>) -> Result<FeedLoad, Error> {
     let fetched = download::fetch(url, opts)?;
     let mut collector = match &fetched.body {
@@ -61,17 +142,25 @@ fn load_url(url: &str, opts: &LoadOptions<'_>) -> Result<FeedLoad, Error> {
 }
 
 fn load_file(path: &Path, location: &str, opts: &LoadOptions<'_>) -> Result<Collector, Error> {
-    let io_error = |source| Error::Io {
+    let (mut file, len) = open_regular(path)?;
+    if len > opts.max_file_bytes {
+        return Err(too_large(path, opts.max_file_bytes));
+    }
+    let mut head = [0u8; 4];
+    let n = read_head(&mut file, &mut head).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
-    };
-    let mut file = fs::File::open(path).map_err(io_error)?;
-    let mut head = [0u8; 4];
-    let n = read_head(&mut file, &mut head).map_err(io_error)?;
+    })?;
     if archive::is_zip(&head[..n]) {
-        return archive::load_file(path, location, opts);
+        file.seek(io::SeekFrom::Start(0))
+            .map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        return archive::load_file(file, len, path, location, opts);
     }
-    let bytes = fs::read(path).map_err(io_error)?;
+    drop(file);
+    let bytes = read_regular(path, opts.max_file_bytes)?;
     load_bytes(&bytes, location, opts)
 }
 
@@ -157,15 +246,16 @@ fn single_record(bytes: &[u8], location: &str, max: u64) -> Unit {
     Unit::Osv(vec![osv::parse_record(bytes, location)])
 }
 
-/// What a file that is none of the formats starts with, so the operator recognises an
-/// HTML error page or a wrong file at a glance.
+/// What a file that is none of the formats looks like, so the operator recognises an
+/// HTML error page or a wrong file at a glance — described, never quoted: the message
+/// reaches API clients, and a server's file must not leak through it.
 fn describe_start(bytes: &[u8]) -> String {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]);
-    let head: String = head
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("it starts with {:?}", head.trim())
+    let kind = match bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => "it looks like HTML or XML",
+        _ if std::str::from_utf8(bytes).is_err() => "it is binary data",
+        _ => "it is text in no feed format",
+    };
+    format!("{kind} ({} bytes)", bytes.len())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,7 +345,14 @@ fn walk(
             continue;
         };
         // Symlinked files are followed; symlinked directories are not, to avoid cycles.
-        if file_type.is_symlink() && !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        // Pipes, sockets and devices are never read (a FIFO would block the import).
+        let regular = file_type.is_file()
+            || (file_type.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_file()));
+        if !regular {
+            collector.problem(Problem::new(
+                path.display().to_string(),
+                "not a regular file; skipped",
+            ));
             continue;
         }
         files.push((path, kind));
@@ -265,11 +362,9 @@ fn walk(
 
 fn dir_file(path: &Path, kind: FileKind, opts: &LoadOptions<'_>) -> Unit {
     let location = path.display().to_string();
-    let bytes = match fs::read(path) {
+    let bytes = match read_regular(path, opts.max_file_bytes) {
         Ok(b) => b,
-        Err(e) => {
-            return Unit::Unreadable(Problem::new(location, format!("cannot read file: {e}")));
-        }
+        Err(e) => return Unit::Unreadable(Problem::new(location, e.to_string())),
     };
     match kind {
         FileKind::Json => json_unit(&bytes, &location, opts.max_record_bytes),

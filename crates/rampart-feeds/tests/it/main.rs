@@ -563,7 +563,7 @@ fn unreadable_sources_are_errors_that_say_what_to_fix() {
     check(
         html.to_str().unwrap(),
         |e| matches!(e, Error::UnknownFormat { .. }),
-        "starts with \"<!DOCTYPE html>",
+        "it looks like HTML or XML (40 bytes)",
     );
 
     let empty = dir.path().join("empty.json");
@@ -706,6 +706,16 @@ fn url_source_downloads_once_then_revalidates_from_cache() {
     };
     let url = server.url("/Debian/all.zip");
 
+    // The server's policy refuses this loopback address before a byte is sent.
+    let guarded = LoadOptions {
+        egress: rampart_core::egress::EgressPolicy::public_only(),
+        ..opts.clone()
+    };
+    let err = rampart_feeds::load(&url, &guarded).unwrap_err();
+    assert!(matches!(err, Error::Refused { .. }), "{err:?}");
+    assert!(err.to_string().contains("resolves to 127.0.0.1"), "{err}");
+    assert_eq!(*downloads.lock().unwrap(), 0);
+
     let first = rampart_feeds::load(&url, &opts).unwrap();
     assert_eq!(first.format, Format::Zip);
     assert_eq!(first.advisories.len(), 40);
@@ -756,7 +766,14 @@ fn url_source_downloads_once_then_revalidates_from_cache() {
         "{err}"
     );
     let err = rampart_feeds::load(&server.url("/html"), &opts).unwrap_err();
-    assert!(err.to_string().contains("captive portal"), "{err}");
+    assert!(
+        err.to_string().contains("it looks like HTML or XML"),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("captive portal"),
+        "never quoted: {err}"
+    );
     let err = rampart_feeds::load(&server.url("/broken"), &opts).unwrap_err();
     assert!(
         matches!(err, Error::HttpStatus { status: 503, .. }),
@@ -785,4 +802,80 @@ fn url_source_downloads_once_then_revalidates_from_cache() {
         "{}",
         offline.problems[0].reason
     );
+}
+
+/// The message of a file in no feed format describes it and never quotes it: it
+/// reaches API clients, and the first bytes of a key or `/etc/shadow` must not.
+#[test]
+fn errors_never_echo_file_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in [
+        (
+            "shadow",
+            &b"root:$6$SECRETSALT$hash:19000:0:99999:7:::\n"[..],
+        ),
+        ("master.key", &b"\x8f\x01SECRET\xffkeybytes"[..]),
+        ("environ", &b"RAMPART_MASTER_KEY=SECRET\0PATH=/bin"[..]),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, content).unwrap();
+        let err = rampart_feeds::load(path.to_str().unwrap(), &LoadOptions::default())
+            .expect_err(name)
+            .to_string();
+        assert!(
+            !err.contains("SECRET") && !err.contains("root:"),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// Devices and pipes are refused without being opened for a blocking read: `/dev/zero`
+/// would fill memory, a FIFO would hang the import forever.
+#[test]
+fn only_regular_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("feed.json");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for source in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let err = rampart_feeds::load(source, &LoadOptions::default()).expect_err(source);
+        assert!(matches!(err, Error::NotRegular { .. }), "{source}: {err:?}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+    // In a directory, the FIFO is a problem and the good file still loads.
+    fs::write(
+        dir.path().join("good.json"),
+        support::debian_record("DSA-1-1", "curl", "7.88.1-10"),
+    )
+    .unwrap();
+    let load = rampart_feeds::load(dir.path().to_str().unwrap(), &LoadOptions::default()).unwrap();
+    assert_eq!(load.advisories.len(), 1);
+    assert!(
+        load.problems
+            .iter()
+            .any(|p| p.location.ends_with("feed.json") && p.reason.contains("not a regular file")),
+        "{:?}",
+        load.problems
+    );
+}
+
+/// A file over the size limit is refused, whatever size it claims.
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    fs::write(
+        &path,
+        format!("[{}]", support::debian_record("DSA-1-1", "curl", "1")),
+    )
+    .unwrap();
+    let small = LoadOptions {
+        max_file_bytes: 16,
+        ..LoadOptions::default()
+    };
+    let err = rampart_feeds::load(path.to_str().unwrap(), &small).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { limit: 16, .. }), "{err:?}");
 }
