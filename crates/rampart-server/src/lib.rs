@@ -36,7 +36,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
-pub use api::feeds::{FeedView, ImportResult, import as import_feed};
+pub use api::feeds::{FeedView, ImportResult, SyncResult, sync_configured as sync_feeds};
 pub use api::{AGENT_ROUTES, PUBLIC_ROUTES, SELF_SERVICE_ROUTES, openapi};
 pub use compliance_engine::{ComplianceEngine, ComplianceTransition};
 pub use error::{ApiError, ApiResult};
@@ -54,8 +54,18 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Largest request body accepted on `/api/v1` (the agent channel sets its own).
     pub max_body_bytes: usize,
-    /// Where feeds downloaded from URLs are cached.
+    /// Where feeds downloaded from URLs are cached (and uploads spooled).
     pub feed_cache_dir: Option<std::path::PathBuf>,
+    /// The only server-side feed sources: URLs of feed providers and local paths the
+    /// administrator configured. Requests never name a path or URL the server opens;
+    /// they upload a feed's bytes instead.
+    pub feed_sources: Vec<String>,
+    /// Largest feed upload (and largest feed file read from a configured path); the
+    /// upload is streamed to disk, so this bounds disk, not memory.
+    pub max_feed_upload_bytes: u64,
+    /// Which addresses the server may connect to for feeds, webhooks and mail: public
+    /// addresses plus the networks the configuration allows (`outbound_allow`).
+    pub egress: rampart_core::egress::EgressPolicy,
     /// Largest check-in body accepted on `/agent/v1` (an inventory of a big host is a
     /// few MiB); tests lower it to exercise the 413 path cheaply.
     pub max_checkin_bytes: usize,
@@ -71,7 +81,25 @@ pub struct ServerConfig {
     pub master_key: Option<rampart_pki::MasterKey>,
     /// The notification dispatcher's settings (retry policy, poll interval, lease).
     pub notifications: notifier::NotifyConfig,
+    /// Lifetime of an API token created without an expiry.
+    pub api_token_default_lifetime: Duration,
+    /// Longest lifetime an API token may have; older tokens (also those made before
+    /// this limit existed) stop authenticating.
+    pub api_token_max_lifetime: Duration,
+    /// Most packages one inventory may list; a larger one is refused (413).
+    pub max_inventory_packages: usize,
+    /// Sustained rate of inventories accepted per agent: one per this interval, with a
+    /// burst of [`INVENTORY_BURST`]; faster ones are answered 429 with `Retry-After`.
+    pub inventory_interval: Duration,
+    /// Unauthenticated requests (login, bootstrap, enrolment) served at once; more are
+    /// answered 503 with `Retry-After` instead of queueing.
+    pub max_public_concurrency: usize,
 }
+
+/// Inventories an agent may send back to back before [`ServerConfig::inventory_interval`]
+/// applies (an agent re-sends when the server asks for it, and a change right after
+/// enrolment is normal).
+pub const INVENTORY_BURST: u32 = 5;
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
@@ -81,11 +109,19 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(120),
             max_body_bytes: 1024 * 1024,
             feed_cache_dir: None,
+            feed_sources: Vec::new(),
+            max_feed_upload_bytes: 2 << 30,
+            egress: rampart_core::egress::EgressPolicy::public_only(),
             max_checkin_bytes: rampart_proto::MAX_CHECKIN_BYTES,
             checkin_interval: Duration::from_secs(60),
             agent_cert_lifetime: Duration::from_secs(5 * 365 * 86_400),
             master_key: None,
             notifications: notifier::NotifyConfig::default(),
+            api_token_default_lifetime: Duration::from_secs(90 * 86_400),
+            api_token_max_lifetime: Duration::from_secs(365 * 86_400),
+            max_inventory_packages: 50_000,
+            inventory_interval: Duration::from_secs(30),
+            max_public_concurrency: 32,
         }
     }
 }

@@ -191,6 +191,29 @@ impl Client {
         self.finish(path, result)
     }
 
+    /// POSTs `body` (a file of `len` bytes, streamed) to `path` with `query` and
+    /// `content_type`, and returns the JSON answer: a feed upload.
+    pub(crate) fn upload(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        content_type: &str,
+        body: &mut dyn std::io::Read,
+    ) -> anyhow::Result<Value> {
+        let mut req = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Content-Type", content_type);
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        let result = req.send(ureq::SendBody::from_reader(body));
+        self.finish(path, result)
+    }
+
     /// GETs `path` and returns the body as it is (a report download: CSV, JSON or PDF).
     pub(crate) fn get_bytes(
         &self,

@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod compliance;
+pub(crate) mod feed_upload;
 pub(crate) mod notifications;
 pub(crate) mod remote;
 pub(crate) mod reports;

@@ -1,8 +1,22 @@
-//! Advisory feeds: import one (file, directory, zip or URL) and list what was imported.
+//! Advisory feeds: upload one, sync the sources the administrator configured, and list
+//! what was imported.
+//!
+//! The server never opens a path or fetches a URL named in a request: a client uploads
+//! the feed's bytes (`POST /api/v1/feeds/import`, an OSV zip, JSON record or array, or
+//! an Alpine secdb file; `rampart feeds import` zips a directory and downloads a URL
+//! itself), and the only server-side sources are those in the configuration
+//! ([`crate::ServerConfig::feed_sources`]), synced on a schedule or on request
+//! (`POST /api/v1/feeds/sync`). Downloads obey the server's egress policy, and no
+//! error quotes a file's contents.
+//!
 //! An import parses on the blocking pool, upserts the advisories, records the import,
 //! swaps in a rebuilt index and recomputes every host's findings.
 
+use std::path::Path;
+
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,25 +28,24 @@ use crate::{ApiError, ApiResult, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_feeds))
+        // The upload streams its body to disk under its own limit
+        // (`ServerConfig::max_feed_upload_bytes`); this layer covers only it.
         .routes(routes!(import_feed))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .routes(routes!(list_feeds))
+        .routes(routes!(list_sources))
+        .routes(routes!(sync_feeds))
 }
 
 /// A feed's latest import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedView {
+    /// `upload:<name>` for an uploaded feed, else the configured source.
     pub source: String,
     pub imported_at: i64,
     pub record_count: u64,
     pub problem_count: u64,
     pub generation: u64,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ImportRequest {
-    /// A path on the server (OSV file, directory or zip; Alpine secdb) or an http(s) URL.
-    source: String,
 }
 
 /// What a feed import did (the answer of `POST /api/v1/feeds/import`).
@@ -47,6 +60,26 @@ pub struct ImportResult {
     pub findings: u64,
 }
 
+/// One configured source's sync (an element of `POST /api/v1/feeds/sync`'s answer).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResult {
+    pub source: String,
+    /// The import, when the source could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportResult>,
+    /// Why it could not, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A source the server syncs by itself (from its configuration).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SourceView {
+    pub source: String,
+    /// `url` or `path`.
+    pub kind: String,
+}
+
 fn view(f: rampart_store::FeedStatus) -> FeedView {
     FeedView {
         source: f.source,
@@ -58,7 +91,7 @@ fn view(f: rampart_store::FeedStatus) -> FeedView {
 }
 
 /// Every imported feed with its latest import.
-#[utoipa::path(get, path = "/", tag = "feeds", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "feeds", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<FeedView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -75,55 +108,260 @@ async fn list_feeds(
     )))
 }
 
-/// Imports a feed and recomputes findings.
-#[utoipa::path(post, path = "/import", tag = "feeds", request_body = ImportRequest, responses(
-    (status = 200, body = ImportResult),
+/// The sources the server syncs by itself, from its configuration (`feeds` in
+/// `rampart.toml`, `--feed`). They are changed there, by whoever administers the
+/// server, never through the API.
+#[utoipa::path(get, path = "/sources", tag = "feeds", responses(
+    (status = 200, body = Vec<SourceView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
-async fn import_feed(
-    auth: Authorized<FeedsCreate>,
+async fn list_sources(
+    _auth: Authorized<FeedsRead>,
     State(state): State<AppState>,
-    Json(req): Json<ImportRequest>,
-) -> ApiResult<Json<ImportResult>> {
-    import(&state, &req.source, &auth.user.name).await.map(Json)
+    query: Query,
+) -> ApiResult<Json<Vec<SourceView>>> {
+    query.only(&[])?;
+    Ok(Json(
+        state
+            .config()
+            .feed_sources
+            .iter()
+            .map(|s| SourceView {
+                source: s.clone(),
+                kind: if is_url(s) { "url" } else { "path" }.to_owned(),
+            })
+            .collect(),
+    ))
 }
 
-/// Imports a feed (a path on the server or an http(s) URL) and recomputes every host's
-/// findings: the one import path, shared by the API handler and `rampart up`. `by`
-/// names who asked, for the log. An unreadable source is a 400 naming the problem.
-pub async fn import(state: &AppState, source: &str, by: &str) -> ApiResult<ImportResult> {
-    let source = source.trim().to_owned();
-    if source.is_empty() {
-        return Err(ApiError::bad_request("source must name a path or URL"));
+fn is_url(source: &str) -> bool {
+    let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Syncs every configured source now, one after the other; each element says what its
+/// sync did or why it failed.
+#[utoipa::path(post, path = "/sync", tag = "feeds", responses(
+    (status = 200, body = Vec<SyncResult>),
+    (status = "4XX", description = "error", body = super::ErrorResponse),
+))]
+async fn sync_feeds(
+    auth: Authorized<FeedsCreate>,
+    State(state): State<AppState>,
+    query: Query,
+) -> ApiResult<Json<Vec<SyncResult>>> {
+    query.only(&[])?;
+    Ok(Json(sync_configured(&state, &auth.user.name).await))
+}
+
+/// Syncs every configured source: the one path of the scheduled sync, `rampart up`
+/// and `POST /api/v1/feeds/sync`. A source that fails is reported and the others still
+/// sync.
+pub async fn sync_configured(state: &AppState, by: &str) -> Vec<SyncResult> {
+    let mut results = Vec::new();
+    for source in state.config().feed_sources.clone() {
+        let result = sync_source(state, &source, by).await;
+        match &result {
+            Ok(r) => tracing::info!(
+                feed = ?source, changed = r.changed, findings = r.findings, "feed synced"
+            ),
+            Err(e) => tracing::warn!(feed = ?source, error = %e, "feed sync failed"),
+        }
+        let (import, error) = match result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        results.push(SyncResult {
+            source,
+            import,
+            error,
+        });
     }
-    let cache_dir = state.config().feed_cache_dir.clone();
-    let src = source.clone();
+    results
+}
+
+/// Loads one configured source (path or URL) under the server's egress policy.
+async fn sync_source(state: &AppState, source: &str, by: &str) -> ApiResult<ImportResult> {
+    let config = state.config();
+    let cache_dir = config.feed_cache_dir.clone();
+    let egress = config.egress.clone();
+    let max_file_bytes = config.max_feed_upload_bytes;
+    let src = source.to_owned();
     let load = tokio::task::spawn_blocking(move || {
         let opts = rampart_feeds::LoadOptions {
             cache_dir,
+            egress,
+            max_file_bytes,
             ..rampart_feeds::LoadOptions::default()
         };
         rampart_feeds::load(&src, &opts)
     })
     .await
     .map_err(ApiError::internal)?
-    // The operator named the source; what went wrong reading it is theirs to fix.
     .map_err(|e| {
-        ApiError::bad_request(format!(
-            "cannot load feed: {}",
-            crate::error::error_chain(&e)
-        ))
+        ApiError::bad_request(format!("cannot load feed: {}", crate::error::error_chain(&e)))
     })?;
+    store_import(state, source, load, by).await
+}
+
+#[derive(Deserialize)]
+struct UploadParams {
+    name: Option<String>,
+}
+
+/// Imports an uploaded feed and recomputes findings. The body is the feed itself: an
+/// OSV `all.zip`, one OSV record or a JSON array of them, or an Alpine secdb YAML
+/// file, told apart by content (`Content-Type: application/octet-stream`,
+/// `application/zip`, `application/json` or `application/yaml`). `name` labels it
+/// (`upload:<name>` in the feed list; default `upload`); importing the same name again
+/// replaces what it imported before.
+#[utoipa::path(post, path = "/import", tag = "feeds",
+    params(("name" = Option<String>, Query, description = "label of the uploaded feed (1-100 printable characters)", min_length = 1, max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f]+$")),
+    request_body(content = String, content_type = "application/octet-stream", description = "the feed file: OSV zip, OSV JSON, or Alpine secdb YAML"),
+    responses(
+        (status = 200, body = ImportResult),
+        (status = "4XX", description = "error: bad_request (not a feed), payload_too_large, unsupported_media_type", body = super::ErrorResponse),
+))]
+async fn import_feed(
+    auth: Authorized<FeedsCreate>,
+    State(state): State<AppState>,
+    query: Query,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<ImportResult>> {
+    let query = query.only(&["name"])?;
+    let params = UploadParams {
+        name: query.one("name")?,
+    };
+    let name = upload_name(params.name.as_deref())?;
+    check_upload_type(&headers)?;
+    let file = receive(&state, body).await?;
+    let location = format!("upload:{name}");
+    let loc = location.clone();
+    let config = state.config();
+    let max_file_bytes = config.max_feed_upload_bytes;
+    let load = tokio::task::spawn_blocking(move || {
+        let opts = rampart_feeds::LoadOptions {
+            max_file_bytes,
+            ..rampart_feeds::LoadOptions::default()
+        };
+        let path: &Path = file.path();
+        rampart_feeds::load_file_as(path, &loc, &opts)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad_request(format!("cannot load feed: {}", upload_error(&e))))?;
+    store_import(&state, &location, load, &auth.user.name)
+        .await
+        .map(Json)
+}
+
+/// An uploaded feed's error, without the temporary path it was spooled to.
+fn upload_error(e: &rampart_feeds::Error) -> String {
+    match e {
+        rampart_feeds::Error::Io { source, .. } => format!("cannot read the upload: {source}"),
+        rampart_feeds::Error::TooLarge { limit, .. } => {
+            format!("the feed is larger than the limit of {limit} bytes")
+        }
+        other => crate::error::error_chain(other),
+    }
+}
+
+/// `name` as given, or `upload`; 1–100 characters, none of them control characters.
+fn upload_name(name: Option<&str>) -> ApiResult<String> {
+    let name = name.map(str::trim).unwrap_or("upload");
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name must be 1-100 printable characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The media types a feed arrives as; the content decides the format.
+fn check_upload_type(headers: &HeaderMap) -> ApiResult<()> {
+    let ty = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match ty.as_deref() {
+        Some(
+            "application/octet-stream"
+            | "application/zip"
+            | "application/json"
+            | "application/yaml"
+            | "application/x-yaml"
+            | "text/yaml",
+        ) => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "send the feed file as application/octet-stream (or application/zip, \
+             application/json, application/yaml)"
+                .into(),
+        )),
+    }
+}
+
+/// Streams the body into a temporary file (removed when dropped), refusing more than
+/// the upload limit: a large `all.zip` never sits in memory.
+async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempFile> {
+    use http_body_util::BodyExt as _;
+    use std::io::Write as _;
+
+    let limit = state.config().max_feed_upload_bytes;
+    let dir = state.config().feed_cache_dir.clone();
+    let file = tokio::task::spawn_blocking(move || match dir {
+        Some(dir) => std::fs::create_dir_all(&dir)
+            .and_then(|()| tempfile::Builder::new().prefix("upload-").tempfile_in(dir)),
+        None => tempfile::Builder::new().prefix("rampart-upload-").tempfile(),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let mut writer = std::io::BufWriter::new(file);
+    let mut received = 0u64;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        received += data.len() as u64;
+        if received > limit {
+            return Err(ApiError::Status {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: format!("the feed exceeds the upload limit of {limit} bytes"),
+            });
+        }
+        // A 64 KiB chunk into a buffered file: a short blocking write.
+        writer.write_all(&data).map_err(ApiError::internal)?;
+    }
+    let file = writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.into_error()))?;
+    if received == 0 {
+        return Err(ApiError::bad_request(
+            "the body is empty: send the feed file itself",
+        ));
+    }
+    Ok(file)
+}
+
+/// Stores a loaded feed under `source` and recomputes findings and compliance.
+async fn store_import(
+    state: &AppState,
+    source: &str,
+    load: rampart_feeds::FeedLoad,
+    by: &str,
+) -> ApiResult<ImportResult> {
     let now = state.now();
     let changed = state
         .store()
-        .upsert_advisories(&source, &load.advisories, now)
+        .upsert_advisories(source, &load.advisories, now)
         .await?;
     let feed = state
         .store()
         .record_feed_import(
             rampart_store::FeedImport {
-                source: &source,
+                source,
                 records: load.advisories.len() as u64,
                 problems: load.problems.len() as u64,
             },
@@ -134,7 +372,7 @@ pub async fn import(state: &AppState, source: &str, by: &str) -> ApiResult<Impor
     let stats = state.engine().recompute_all(now).await?;
     state.compliance().evaluate_all(None, now).await?;
     tracing::info!(
-        by = %by, source = %source, records = load.advisories.len(),
+        by = ?by, source = ?source, records = load.advisories.len(),
         problems = load.problems.len(), changed, findings = stats.findings, "feed imported"
     );
     Ok(ImportResult {

@@ -70,14 +70,7 @@ async fn estate(store: rampart_store::Store) -> Estate {
     let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
     let feed = tempfile::tempdir().unwrap();
     write_feed(feed.path());
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/feeds/import",
-            &admin,
-            Some(json!({"source": feed.path().display().to_string()})),
-        )
-        .await;
+    let r = t.upload_feed_dir(feed.path(), &admin).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     let labels: Labels = [("env".to_string(), "prod".to_string())].into();

@@ -220,14 +220,7 @@ async fn findings_equal_the_matcher_and_filters_cut_them() {
             }
 
             for src in [&feed_dir, &shared] {
-                let r = t
-                    .call(
-                        Method::POST,
-                        "/api/v1/feeds/import",
-                        &op,
-                        Some(json!({"source": src.to_str().unwrap()})),
-                    )
-                    .await;
+                let r = t.upload_feed_dir(src, &op).await;
                 assert_eq!(r.status, StatusCode::OK, "{}", r.text);
             }
             let feeds = t.get("/api/v1/feeds", &op).await;

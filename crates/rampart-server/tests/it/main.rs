@@ -12,6 +12,7 @@ mod notifications;
 mod report_schedules;
 mod reports;
 mod router_walk;
+mod security;
 // The real SMTP server (aiosmtpd) the notify crate's tests start: one file, shared.
 #[path = "../../../rampart-notify/tests/it/smtp_server.rs"]
 mod smtp_server;

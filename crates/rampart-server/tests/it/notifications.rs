@@ -609,16 +609,8 @@ async fn the_findings_engine_emits_new_critical_findings_after_check_ins_and_imp
         let feed = tempfile::tempdir().unwrap();
         write_advisory(feed.path(), "CRIT-1", "libfoo", true);
         write_advisory(feed.path(), "HIGH-1", "libbar", false);
-        let src = feed.path().to_str().unwrap().to_owned();
         let import = async || {
-            let r = t
-                .call(
-                    Method::POST,
-                    "/api/v1/feeds/import",
-                    &admin,
-                    Some(json!({"source": src})),
-                )
-                .await;
+            let r = t.upload_feed_dir(feed.path(), &admin).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         };
         import().await;

@@ -76,6 +76,8 @@ fn the_document_names_every_resource_and_the_lists_name_real_routes() {
         "/api/v1/enrollment-tokens/{id}",
         "/api/v1/feeds",
         "/api/v1/feeds/import",
+        "/api/v1/feeds/sync",
+        "/api/v1/feeds/sources",
         "/api/v1/reports/compliance",
         "/api/v1/reports/findings",
         "/api/v1/session",

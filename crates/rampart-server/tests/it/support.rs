@@ -154,6 +154,30 @@ impl TestApp {
         }
     }
 
+    /// Uploads the OSV records (`*.json`) of `dir` as one JSON array, named after the
+    /// directory, the way `rampart feeds import DIR` hands a directory to the server.
+    pub(crate) async fn upload_feed_dir(&self, dir: &std::path::Path, auth: &Auth) -> Reply {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("feed dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        let records: Vec<Value> = files
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json"))
+            .collect();
+        let name = dir.file_name().expect("name").to_string_lossy().into_owned();
+        self.raw(
+            Method::POST,
+            &format!("/api/v1/feeds/import?name={name}"),
+            auth,
+            Some(Value::Array(records).to_string().into_bytes()),
+            "application/json",
+        )
+        .await
+    }
+
     pub(crate) async fn get(&self, path: &str, auth: &Auth) -> Reply {
         self.call(Method::GET, path, auth, None).await
     }

@@ -656,8 +656,28 @@ pub(crate) fn enroll_token(
 
 #[derive(clap::Subcommand)]
 pub(crate) enum FeedsCommand {
-    /// Import an advisory feed on the server (a path on the server, or a URL).
-    Import { source: String },
+    /// Upload an advisory feed to the server and import it: an OSV .json file, a
+    /// directory of them (zipped here), an OSV all.zip, an Alpine secdb .yaml file, or
+    /// an https:// URL (downloaded here, then uploaded). The server never opens a path
+    /// or URL named by a client; sources it syncs by itself are set in its configuration.
+    #[command(
+        after_help = "Examples:\n  rampart feeds import ./Debian-all.zip\n  rampart feeds import ./osv-records/ --name debian-local\n  rampart feeds import https://osv-vulnerabilities.storage.googleapis.com/Alpine/all.zip"
+    )]
+    Import {
+        #[arg(value_name = "PATH|URL")]
+        source: String,
+        /// Label of the feed on the server (`upload:<name>`); importing the same name
+        /// again replaces it. Default: the file or directory name, or the URL's path.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where downloaded feeds are cached (default ~/.cache/rampart/feeds).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<std::path::PathBuf>,
+    },
+    /// Sync every source the server is configured with, now.
+    Sync,
+    /// List the sources the server syncs by itself (from its configuration).
+    Sources,
     /// List imported feeds.
     Ls,
 }
@@ -669,15 +689,51 @@ pub(crate) fn feeds(
 ) -> anyhow::Result<ExitCode> {
     let client = Client::connect(conn)?;
     match cmd {
-        FeedsCommand::Import { source } => {
-            eprintln!("importing {source} on {} …", client.base());
-            let v = client.send(
-                "POST",
-                "/api/v1/feeds/import",
-                Some(&json!({"source": source})),
-            )?;
+        FeedsCommand::Import {
+            source,
+            name,
+            cache_dir,
+        } => {
+            let feed = super::feed_upload::prepare(&source, cache_dir)?;
+            let name = name.unwrap_or(feed.name.clone());
+            eprintln!(
+                "uploading {source} ({} bytes) to {} as upload:{name} …",
+                feed.len,
+                client.base()
+            );
+            let v = feed.upload(&client, &name)?;
             print_object(&v, &[], out)
         }
+        FeedsCommand::Sync => {
+            eprintln!("syncing the configured feeds on {} …", client.base());
+            let v = client.send("POST", "/api/v1/feeds/sync", None)?;
+            let failed = v
+                .as_array()
+                .is_some_and(|a| a.iter().any(|r| r.get("error").is_some()));
+            print_items(
+                &json!({ "items": v }),
+                &[
+                    Column::new("SOURCE", "/source"),
+                    Column::new("RECORDS", "/import/feed/record_count"),
+                    Column::new("CHANGED", "/import/changed"),
+                    Column::new("ERROR", "/error"),
+                ],
+                out,
+            )?;
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        FeedsCommand::Sources => print_items(
+            &json!({ "items": client.get("/api/v1/feeds/sources", &[])? }),
+            &[
+                Column::new("SOURCE", "/source"),
+                Column::new("KIND", "/kind"),
+            ],
+            out,
+        ),
         FeedsCommand::Ls => print_items(
             &client.get("/api/v1/feeds", &[])?,
             &[

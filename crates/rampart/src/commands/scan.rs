@@ -136,7 +136,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn default_cache_dir() -> PathBuf {
+pub(super) fn default_cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
@@ -146,7 +146,7 @@ fn default_cache_dir() -> PathBuf {
 }
 
 /// A bar on stderr when it is a terminal; hidden otherwise so logs and pipes stay clean.
-fn progress_bar(feed: &str) -> ProgressBar {
+pub(super) fn progress_bar(feed: &str) -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

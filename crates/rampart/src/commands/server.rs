@@ -65,6 +65,30 @@ pub(crate) struct Args {
         value_name = "PATH|URL"
     )]
     feeds: Vec<String>,
+    /// A network (CIDR) the server may connect to for feeds, webhooks and mail besides
+    /// the public internet (repeatable, or comma-separated in RAMPART_OUTBOUND_ALLOW):
+    /// loopback, private and link-local addresses are refused otherwise, so nobody can
+    /// point the server at its own internal services (e.g. 10.20.0.0/16, 127.0.0.1).
+    #[arg(
+        long = "outbound-allow",
+        env = "RAMPART_OUTBOUND_ALLOW",
+        value_delimiter = ',',
+        value_name = "CIDR",
+        value_parser = parse_network
+    )]
+    outbound_allow: Vec<rampart_core::egress::IpNetwork>,
+    /// Lifetime of an API token created without --expires (e.g. 90d).
+    #[arg(long, env = "RAMPART_API_TOKEN_LIFETIME", default_value = "90d", value_parser = parse_duration)]
+    api_token_lifetime: Duration,
+    /// Longest lifetime an API token may be given; tokens older than this stop working.
+    #[arg(long, env = "RAMPART_API_TOKEN_MAX_LIFETIME", default_value = "365d", value_parser = parse_duration)]
+    api_token_max_lifetime: Duration,
+    /// Most packages an agent's inventory may list.
+    #[arg(long, env = "RAMPART_MAX_INVENTORY_PACKAGES", default_value_t = 50_000)]
+    max_inventory_packages: usize,
+    /// Sustained rate of inventories per agent: one per this interval, after a burst of 5.
+    #[arg(long, env = "RAMPART_INVENTORY_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    inventory_interval: Duration,
     /// How often the --feed sources are synced (e.g. 6h, 30m).
     #[arg(long, env = "RAMPART_FEED_SYNC_INTERVAL", default_value = "6h", value_parser = parse_duration)]
     feed_sync_interval: Duration,
@@ -106,6 +130,10 @@ pub(crate) struct TlsArgs {
         value_delimiter = ','
     )]
     pub(crate) tls_san: Vec<String>,
+}
+
+fn parse_network(s: &str) -> Result<rampart_core::egress::IpNetwork, String> {
+    s.parse().map_err(|e: rampart_core::egress::NetworkParseError| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -284,8 +312,19 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             retention: args.notification_retention,
             ..Default::default()
         },
+        feed_sources: args.feeds.clone(),
+        egress: rampart_core::egress::EgressPolicy::allow(args.outbound_allow.iter().copied()),
+        api_token_default_lifetime: args.api_token_lifetime,
+        api_token_max_lifetime: args.api_token_max_lifetime,
+        max_inventory_packages: args.max_inventory_packages,
+        inventory_interval: args.inventory_interval,
         ..ServerConfig::default()
     };
+    if args.api_token_lifetime > args.api_token_max_lifetime {
+        anyhow::bail!(
+            "--api-token-lifetime must not be longer than --api-token-max-lifetime"
+        );
+    }
     let mut prepared = prepare(args.listen, &args.db, &args.tls, config, async |_| Ok(())).await?;
     let url = prepared.url();
     let ca = prepared.pki.ca_cert_path.display().to_string();
@@ -302,11 +341,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     tracing::info!(addr = %prepared.addr, backend = ?prepared.store.backend(), ca = %ca, "listening on {url}");
     if !args.feeds.is_empty() {
-        tokio::spawn(sync_feeds(
-            prepared.state.clone(),
-            args.feeds.clone(),
-            args.feed_sync_interval,
-        ));
+        tokio::spawn(sync_feeds(prepared.state.clone(), args.feed_sync_interval));
     }
     // Compliance: time-dependent reasons, scheduled full scans, trend rows.
     tokio::spawn(rampart_server::compliance_engine::run_scheduler(
@@ -316,24 +351,15 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     prepared.serve(shutdown_signal()).await
 }
 
-/// Imports every configured feed now and then once per `every`, through the same path
-/// as `POST /api/v1/feeds/import`. A feed that fails is logged and retried at the next
+/// Syncs every configured feed now and then once per `every`, through the same path
+/// as `POST /api/v1/feeds/sync`. A feed that fails is logged and retried at the next
 /// round; the others still sync.
-async fn sync_feeds(state: AppState, feeds: Vec<String>, every: Duration) {
+async fn sync_feeds(state: AppState, every: Duration) {
     let mut ticker = tokio::time::interval(every.max(Duration::from_secs(60)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        for feed in &feeds {
-            match rampart_server::import_feed(&state, feed, "feed-sync").await {
-                Ok(result) => {
-                    tracing::info!(feed = %feed, changed = result.changed, findings = result.findings, "feed synced")
-                }
-                Err(e) => {
-                    tracing::warn!(feed = %feed, error = %e, "feed sync failed; retrying at the next round")
-                }
-            }
-        }
+        rampart_server::sync_feeds(&state, "feed-sync").await;
     }
 }
 

@@ -100,7 +100,12 @@ async fn up(args: Args) -> anyhow::Result<()> {
         args.listen,
         &db,
         &args.tls,
-        ServerConfig::default(),
+        ServerConfig {
+            // The feeds named on the command line are this server's configured
+            // sources, synced by the same path as the server's own schedule.
+            feed_sources: args.feeds.clone(),
+            ..ServerConfig::default()
+        },
         async |store: &Store| {
             login = ensure_admin(store, password).await?;
             Ok(())
@@ -194,16 +199,20 @@ async fn up(args: Args) -> anyhow::Result<()> {
         .context("enrolling the local agent")?;
     }
 
-    for feed in &args.feeds {
-        progress(&format!("importing feed {feed}"));
-        match rampart_server::import_feed(&state, feed, "rampart-up").await {
-            Ok(result) => progress(&format!(
-                "  {} advisories ({} problems)",
-                result.feed.record_count, result.feed.problem_count
+    if !args.feeds.is_empty() {
+        progress("importing the feeds");
+    }
+    for synced in rampart_server::sync_feeds(&state, "rampart-up").await {
+        match (&synced.import, &synced.error) {
+            (Some(result), _) => progress(&format!(
+                "  {}: {} advisories ({} problems)",
+                synced.source, result.feed.record_count, result.feed.problem_count
             )),
             // The first look must work offline: say what failed and carry on.
-            Err(e) => progress(&format!(
-                "  feed {feed} could not be imported, skipping it: {e}"
+            (None, error) => progress(&format!(
+                "  feed {} could not be imported, skipping it: {}",
+                synced.source,
+                error.as_deref().unwrap_or("unknown error")
             )),
         }
     }
