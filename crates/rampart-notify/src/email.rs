@@ -20,6 +20,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use rampart_core::egress::EgressPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Event, SendError};
@@ -94,6 +95,19 @@ impl EmailConfig {
             to.parse::<Mailbox>()
                 .map_err(|e| Error::Config(format!("recipient {to:?}: {e}")))?;
         }
+        if let Some(name) = &self.hello_name {
+            // Sent verbatim in EHLO: a CR or LF would inject SMTP commands.
+            let valid = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            if !valid {
+                return Err(Error::Config(
+                    "hello_name must be a host name (letters, digits, '.', '-', '_')".into(),
+                ));
+            }
+        }
         if self.timeout_secs == 0 || self.timeout_secs > 600 {
             return Err(Error::Config("timeout_secs must be 1..=600".into()));
         }
@@ -115,8 +129,11 @@ impl EmailConfig {
             .map_err(|e| SendError::Config(format!("TLS settings: {e}")))
     }
 
+    /// The transport to `address` (the host resolved and checked by the caller); TLS
+    /// still verifies the certificate against the configured host name.
     fn transport(
         &self,
+        address: std::net::IpAddr,
         password: Option<&str>,
     ) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
         let tls = match self.security {
@@ -124,15 +141,16 @@ impl EmailConfig {
             SmtpSecurity::Tls => Tls::Wrapper(self.tls_parameters()?),
             SmtpSecurity::Plain => Tls::None,
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
-            .port(self.port())
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(self.timeout_secs)))
-            .hello_name(ClientId::Domain(
-                self.hello_name
-                    .clone()
-                    .unwrap_or_else(|| "localhost".into()),
-            ));
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.to_string())
+                .port(self.port())
+                .tls(tls)
+                .timeout(Some(Duration::from_secs(self.timeout_secs)))
+                .hello_name(ClientId::Domain(
+                    self.hello_name
+                        .clone()
+                        .unwrap_or_else(|| "localhost".into()),
+                ));
         if let Some(user) = &self.username {
             builder = builder
                 .credentials(Credentials::new(
@@ -174,17 +192,28 @@ pub fn message(config: &EmailConfig, event: &Event) -> Result<Message, SendError
     message.map_err(|e| SendError::Config(format!("message: {e}")))
 }
 
-/// Sends `event` to the channel's recipients.
+/// Sends `event` to the channel's recipients, connecting only to an address of the
+/// SMTP host that `egress` allows.
 pub async fn send(
     config: &EmailConfig,
     password: Option<&str>,
     event: &Event,
+    egress: &EgressPolicy,
 ) -> Result<(), SendError> {
     config
         .validate()
         .map_err(|e| SendError::Config(e.to_string()))?;
     let message = message(config, event)?;
-    let transport = config.transport(password)?;
+    let (host, port, policy) = (config.host.clone(), config.port(), egress.clone());
+    let address =
+        tokio::task::spawn_blocking(move || rampart_egress::resolve(&host, port, &policy))
+            .await
+            .map_err(|e| SendError::Transport(format!("resolving the SMTP host failed: {e}")))?
+            .map_err(|e| match e {
+                rampart_egress::ResolveError::Refused(r) => SendError::Config(r.to_string()),
+                other => SendError::Transport(other.to_string()),
+            })?[0];
+    let transport = config.transport(address.ip(), password)?;
     transport.send(message).await.map(|_| ()).map_err(|e| {
         let text = e.to_string();
         if e.is_permanent() {
@@ -254,5 +283,13 @@ mod tests {
             .is_err(),
             "unknown keys (a password in the config) are refused"
         );
+        for bad in ["evil\r\nRCPT TO:<x@y>", "a b", ""] {
+            let mut c = config();
+            c.hello_name = Some(bad.into());
+            assert!(c.validate().is_err(), "{bad:?}");
+        }
+        let mut c = config();
+        c.hello_name = Some("mail-relay.example.com".into());
+        c.validate().unwrap();
     }
 }

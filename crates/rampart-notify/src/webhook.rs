@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rampart_core::egress::EgressPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, SendError, signature};
@@ -127,11 +128,13 @@ impl WebhookResponse {
     }
 }
 
-/// Sends one attempt. `secret` signs the body when present.
+/// Sends one attempt. `secret` signs the body when present. The connection is made
+/// only to an address `egress` allows (checked on every resolved address).
 pub async fn send(
     config: &WebhookConfig,
     secret: Option<&[u8]>,
     request: WebhookRequest<'_>,
+    egress: &EgressPolicy,
 ) -> Result<WebhookResponse, SendError> {
     config
         .validate()
@@ -149,7 +152,7 @@ pub async fn send(
             signature::sign(secret, request.timestamp, request.body),
         ));
     }
-    let agent = agent(config).map_err(|e| SendError::Config(e.to_string()))?;
+    let agent = agent(config, egress).map_err(|e| SendError::Config(e.to_string()))?;
     let url = config.url.clone();
     let body = request.body.to_vec();
     tokio::task::spawn_blocking(move || post(&agent, &url, &headers, &body))
@@ -157,19 +160,19 @@ pub async fn send(
         .map_err(|e| SendError::Transport(format!("webhook task failed: {e}")))?
 }
 
-fn agent(config: &WebhookConfig) -> Result<ureq::Agent, Error> {
+fn agent(config: &WebhookConfig, egress: &EgressPolicy) -> Result<ureq::Agent, Error> {
     let mut tls = ureq::tls::TlsConfig::builder();
     if let Some(pem) = &config.ca_pem {
         tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(parse_certs(pem)?)));
     }
-    Ok(ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(config.timeout_secs)))
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(concat!("rampart/", env!("CARGO_PKG_VERSION")))
         .tls_config(tls.build())
-        .build()
-        .into())
+        .build();
+    Ok(rampart_egress::agent(config, egress.clone()))
 }
 
 fn post(
@@ -209,6 +212,9 @@ fn post(
 }
 
 fn transport_error(e: ureq::Error) -> SendError {
+    if let Some(refused) = rampart_egress::refusal(&e) {
+        return SendError::Config(refused.to_string());
+    }
     match e {
         ureq::Error::Timeout(t) => SendError::Timeout(t.to_string()),
         ureq::Error::BadUri(m) => SendError::Config(format!("bad URL: {m}")),

@@ -682,9 +682,11 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
         .transpose()
         .map_err(|e| config_failure(e.to_string()))?;
     match config {
-        ChannelConfig::Email(mail) => rampart_notify::email::send(&mail, secret.as_deref(), &event)
-            .await
-            .map_err(|e| e.failure()),
+        ChannelConfig::Email(mail) => {
+            rampart_notify::email::send(&mail, secret.as_deref(), &event, &state.config().egress)
+                .await
+                .map_err(|e| e.failure())
+        }
         ChannelConfig::Webhook(hook) => {
             let body = event.wire_body();
             let response = rampart_notify::webhook::send(
@@ -698,6 +700,7 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<(), rampart_notify::F
                     timestamp: state.now().div_euclid(1000),
                     body: &body,
                 },
+                &state.config().egress,
             )
             .await
             .map_err(|e| e.failure())?;

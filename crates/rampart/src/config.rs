@@ -77,7 +77,11 @@ impl ServerFile {
                 "--feed-sync-interval",
                 one(self.feed_sync_interval),
             ),
-            ("outbound_allow", "--outbound-allow", many(self.outbound_allow)),
+            (
+                "outbound_allow",
+                "--outbound-allow",
+                many(self.outbound_allow),
+            ),
             (
                 "api_token_lifetime",
                 "--api-token-lifetime",

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use rampart_core::egress::EgressPolicy;
 use rampart_notify::email::{self, SmtpSecurity};
 use rampart_notify::event::{ReportReady, TestEvent};
 use rampart_notify::{Attachment, Event, Payload, SendError};
@@ -42,9 +43,14 @@ fn report_event() -> (Event, Vec<u8>) {
 async fn starttls_auth_body_and_attachments_arrive() {
     let Some(server) = start_smtp() else { return };
     let (event, pdf) = report_event();
-    email::send(&server.config(), Some(PASSWORD), &event)
-        .await
-        .expect("send");
+    email::send(
+        &server.config(),
+        Some(PASSWORD),
+        &event,
+        &EgressPolicy::any(),
+    )
+    .await
+    .expect("send");
     let m = server.message(1);
     assert_eq!(m["tls"], true, "STARTTLS was used");
     assert_eq!(m["auth_user"], USER);
@@ -91,9 +97,14 @@ async fn refusals_are_classified_and_nothing_is_delivered() {
     let Some(server) = start_smtp() else { return };
 
     // Wrong password: the server answers 535, a permanent refusal.
-    let err = email::send(&server.config(), Some("wrong"), &test_event())
-        .await
-        .unwrap_err();
+    let err = email::send(
+        &server.config(),
+        Some("wrong"),
+        &test_event(),
+        &EgressPolicy::any(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -109,15 +120,20 @@ async fn refusals_are_classified_and_nothing_is_delivered() {
     // No CA configured: the private certificate does not verify; no clear-text fallback.
     let mut untrusted = server.config();
     untrusted.ca_pem = None;
-    let err = email::send(&untrusted, Some(PASSWORD), &test_event())
-        .await
-        .unwrap_err();
+    let err = email::send(
+        &untrusted,
+        Some(PASSWORD),
+        &test_event(),
+        &EgressPolicy::any(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.failure().retryable, "{err:?}");
 
     // Plain to a server that insists on STARTTLS: refused before any credential is sent.
     let mut plain = server.config();
     plain.security = SmtpSecurity::Plain;
-    let err = email::send(&plain, Some(PASSWORD), &test_event())
+    let err = email::send(&plain, Some(PASSWORD), &test_event(), &EgressPolicy::any())
         .await
         .unwrap_err();
     assert!(matches!(err, SendError::Smtp { .. }), "{err:?}");
@@ -125,16 +141,40 @@ async fn refusals_are_classified_and_nothing_is_delivered() {
     // Implicit TLS against a STARTTLS port fails the handshake.
     let mut implicit = server.config();
     implicit.security = SmtpSecurity::Tls;
-    email::send(&implicit, Some(PASSWORD), &test_event())
-        .await
-        .unwrap_err();
+    email::send(
+        &implicit,
+        Some(PASSWORD),
+        &test_event(),
+        &EgressPolicy::any(),
+    )
+    .await
+    .unwrap_err();
+
+    // The server's default egress policy refuses a relay on an internal address (a
+    // port scanner otherwise), for good: retrying cannot help.
+    let err = email::send(
+        &server.config(),
+        Some(PASSWORD),
+        &test_event(),
+        &EgressPolicy::public_only(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SendError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("internal address"), "{err}");
+    assert!(!err.failure().retryable);
 
     assert_eq!(server.count(), 0, "nothing was accepted");
 
     // And the right settings still work on the same server.
-    email::send(&server.config(), Some(PASSWORD), &test_event())
-        .await
-        .expect("send");
+    email::send(
+        &server.config(),
+        Some(PASSWORD),
+        &test_event(),
+        &EgressPolicy::any(),
+    )
+    .await
+    .expect("send");
     assert_eq!(
         server.message(1)["subject"],
         "[Rampart] Test notification for channel mail"

@@ -1,12 +1,14 @@
 //! Webhooks over real TLS: a receiver on a loopback port (std TcpListener + rustls, its
 //! certificate from a fresh Rampart CA) reads one request and answers. The channel's
-//! `ca_pem` makes the client trust that CA; without it the public roots refuse it.
+//! `ca_pem` makes the client trust that CA; without it the public roots refuse
+//! it.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rampart_core::egress::EgressPolicy;
 use rampart_notify::event::TestEvent;
 use rampart_notify::webhook::{self, WebhookConfig, WebhookRequest};
 use rampart_notify::{Event, Payload, SendError, signature};
@@ -104,7 +106,7 @@ async fn https_webhook_trusts_the_channel_ca_and_signs_the_body() {
     };
 
     // The public roots do not know a private CA: refused at the handshake, retryable.
-    let err = webhook::send(&config, Some(b"s3cret"), request(1))
+    let err = webhook::send(&config, Some(b"s3cret"), request(1), &EgressPolicy::any())
         .await
         .unwrap_err();
     assert!(matches!(err, SendError::Transport(_)), "{err:?}");
@@ -112,14 +114,27 @@ async fn https_webhook_trusts_the_channel_ca_and_signs_the_body() {
 
     // With the channel's CA: delivered, the answer's ticket reference readable.
     config.ca_pem = Some(ca_pem);
-    let ok = webhook::send(&config, Some(b"s3cret"), request(2))
+    let ok = webhook::send(&config, Some(b"s3cret"), request(2), &EgressPolicy::any())
         .await
         .unwrap();
     assert_eq!(ok.status, 201);
     assert_eq!(ok.external_ref().as_deref(), Some("OPS-1"));
 
+    // The server's default egress policy refuses the loopback receiver, whatever the
+    // URL spells: nothing is sent, and retrying cannot help.
+    let err = webhook::send(
+        &config,
+        Some(b"s3cret"),
+        request(3),
+        &EgressPolicy::public_only(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SendError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("internal address"), "{err}");
+
     // A 503 is a retryable status error.
-    let err = webhook::send(&config, Some(b"s3cret"), request(3))
+    let err = webhook::send(&config, Some(b"s3cret"), request(3), &EgressPolicy::any())
         .await
         .unwrap_err();
     assert!(

@@ -199,7 +199,10 @@ async fn sync_source(state: &AppState, source: &str, by: &str) -> ApiResult<Impo
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| {
-        ApiError::bad_request(format!("cannot load feed: {}", crate::error::error_chain(&e)))
+        ApiError::bad_request(format!(
+            "cannot load feed: {}",
+            crate::error::error_chain(&e)
+        ))
     })?;
     store_import(state, source, load, by).await
 }
@@ -283,7 +286,13 @@ fn check_upload_type(headers: &HeaderMap) -> ApiResult<()> {
     let ty = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     match ty.as_deref() {
         Some(
             "application/octet-stream"
@@ -312,7 +321,9 @@ async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempF
     let file = tokio::task::spawn_blocking(move || match dir {
         Some(dir) => std::fs::create_dir_all(&dir)
             .and_then(|()| tempfile::Builder::new().prefix("upload-").tempfile_in(dir)),
-        None => tempfile::Builder::new().prefix("rampart-upload-").tempfile(),
+        None => tempfile::Builder::new()
+            .prefix("rampart-upload-")
+            .tempfile(),
     })
     .await
     .map_err(ApiError::internal)?
@@ -322,7 +333,9 @@ async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempF
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         received += data.len() as u64;
         if received > limit {
             return Err(ApiError::Status {

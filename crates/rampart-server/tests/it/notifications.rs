@@ -104,6 +104,7 @@ pub(crate) async fn app(store: rampart_store::Store) -> TestApp {
                 poll_interval: Duration::from_millis(50),
                 ..NotifyConfig::default()
             },
+            egress: crate::support::loopback_egress(),
             ..ServerConfig::default()
         },
     )

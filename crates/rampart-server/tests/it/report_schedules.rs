@@ -34,6 +34,7 @@ async fn app(store: rampart_store::Store) -> TestApp {
                 poll_interval: Duration::from_millis(50),
                 ..NotifyConfig::default()
             },
+            egress: crate::support::loopback_egress(),
             ..ServerConfig::default()
         },
     )

@@ -39,7 +39,11 @@ async fn a_feed_import_never_opens_a_path_named_in_the_request() {
                     Some(json!({"source": path.to_str().unwrap()})),
                 )
                 .await;
-            assert!(!r.text.contains("SECRET-ADVISORY") && !r.text.contains("0123456789abcdef"), "{}", r.text);
+            assert!(
+                !r.text.contains("SECRET-ADVISORY") && !r.text.contains("0123456789abcdef"),
+                "{}",
+                r.text
+            );
             if r.status == StatusCode::OK {
                 assert_eq!(r.body["feed"]["record_count"], 0, "{}", r.text);
             }
@@ -59,7 +63,11 @@ async fn a_feed_import_never_opens_a_path_named_in_the_request() {
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
         assert!(r.text.contains("text in no feed format"), "{}", r.text);
-        assert!(!r.text.contains("SECRETSALT") && !r.text.contains("/tmp"), "{}", r.text);
+        assert!(
+            !r.text.contains("SECRETSALT") && !r.text.contains("/tmp"),
+            "{}",
+            r.text
+        );
 
         // An uploaded feed is imported under its name.
         let r = t
@@ -77,7 +85,13 @@ async fn a_feed_import_never_opens_a_path_named_in_the_request() {
 
         // Other media types and names with control characters are refused.
         let r = t
-            .raw(Method::POST, "/api/v1/feeds/import", &op, Some(b"[]".to_vec()), "text/html")
+            .raw(
+                Method::POST,
+                "/api/v1/feeds/import",
+                &op,
+                Some(b"[]".to_vec()),
+                "text/html",
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
         let r = t
@@ -139,7 +153,12 @@ async fn configured_sources_sync_and_internal_urls_are_refused() {
         let t = TestApp::with_config(store, config).await;
         let op = Auth::Bearer(t.user_token("olga", Role::Operator).await);
         let sources = t.get("/api/v1/feeds/sources", &op).await;
-        assert_eq!(sources.body.as_array().unwrap().len(), 3, "{}", sources.text);
+        assert_eq!(
+            sources.body.as_array().unwrap().len(),
+            3,
+            "{}",
+            sources.text
+        );
         assert_eq!(sources.body[0]["kind"], "path");
         assert_eq!(sources.body[1]["kind"], "url");
 
@@ -155,8 +174,65 @@ async fn configured_sources_sync_and_internal_urls_are_refused() {
 
         // Auditors read, never sync.
         let auditor = Auth::Bearer(t.user_token("audrey", Role::Auditor).await);
-        let r = t.call(Method::POST, "/api/v1/feeds/sync", &auditor, None).await;
+        let r = t
+            .call(Method::POST, "/api/v1/feeds/sync", &auditor, None)
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    })
+    .await;
+}
+
+/// A webhook channel aimed at the server's own loopback (or any internal address) is
+/// never delivered to under the default policy: the attempt fails for good, saying why,
+/// and no byte reaches the listener.
+#[tokio::test]
+async fn webhooks_to_internal_addresses_are_refused_by_default() {
+    each_backend(|store| async move {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let config = ServerConfig {
+            master_key: Some(rampart_pki::MasterKey::generate().unwrap()),
+            ..ServerConfig::default()
+        };
+        let t = TestApp::with_config(store, config).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        let created = t
+            .call(
+                Method::POST,
+                "/api/v1/notification-channels",
+                &admin,
+                Some(json!({
+                    "name": "internal", "kind": "webhook",
+                    "config": {"url": format!("http://localhost:{port}/admin")},
+                    "events": ["host.stale"],
+                })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let id = created.body["id"].as_str().unwrap();
+        let r = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/notification-channels/{id}/test"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        rampart_server::notifier::dispatch_due(&t.state)
+            .await
+            .unwrap();
+        let failed = t
+            .get("/api/v1/notification-deliveries?status=failed", &admin)
+            .await;
+        assert_eq!(failed.body["total"], 1, "{}", failed.text);
+        let error = failed.body["items"][0]["last_error"].as_str().unwrap();
+        assert!(error.contains("internal address"), "{error}");
+        assert!(
+            listener.accept().is_err(),
+            "nothing may connect to the listener"
+        );
     })
     .await;
 }

@@ -56,8 +56,15 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The app with the default settings, except that loopback may be connected to:
+    /// the tests' webhook receivers and SMTP server listen there. (The default policy's
+    /// refusal of loopback has its own tests in `security.rs`.)
     pub(crate) async fn new(store: Store) -> TestApp {
-        TestApp::with_config(store, ServerConfig::default()).await
+        let config = ServerConfig {
+            egress: loopback_egress(),
+            ..ServerConfig::default()
+        };
+        TestApp::with_config(store, config).await
     }
 
     pub(crate) async fn with_config(store: Store, config: ServerConfig) -> TestApp {
@@ -167,7 +174,11 @@ impl TestApp {
             .iter()
             .map(|p| serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json"))
             .collect();
-        let name = dir.file_name().expect("name").to_string_lossy().into_owned();
+        let name = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         self.raw(
             Method::POST,
             &format!("/api/v1/feeds/import?name={name}"),
@@ -198,6 +209,14 @@ impl TestApp {
             .expect("create token")
             .token
     }
+}
+
+/// Public addresses and loopback: where the tests' receivers listen.
+pub(crate) fn loopback_egress() -> rampart_core::egress::EgressPolicy {
+    rampart_core::egress::EgressPolicy::allow([
+        "127.0.0.0/8".parse().expect("network"),
+        "::1".parse().expect("network"),
+    ])
 }
 
 /// Runs `case` on SQLite, then on PostgreSQL when configured.

@@ -116,7 +116,11 @@ fn download(url: &str, cache_dir: Option<PathBuf>) -> anyhow::Result<PreparedFee
         file,
         _temp: None,
         len,
-        name: if name.is_empty() { "upload".into() } else { name },
+        name: if name.is_empty() {
+            "upload".into()
+        } else {
+            name
+        },
     })
 }
 
@@ -127,10 +131,7 @@ fn zip_dir(root: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
     let mut files = Vec::new();
     collect(root, root, &mut files)?;
     if files.is_empty() {
-        bail!(
-            "{} holds no .json, .yaml or .yml files",
-            root.display()
-        );
+        bail!("{} holds no .json, .yaml or .yml files", root.display());
     }
     files.sort();
     let temp = tempfile::Builder::new()
@@ -173,9 +174,11 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) -> anyho
             continue;
         }
         let lower = name.to_ascii_lowercase();
-        let feed_file = [".json", ".yaml", ".yml"].iter().any(|e| lower.ends_with(e));
-        let regular =
-            ty.is_file() || (ty.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
+        let feed_file = [".json", ".yaml", ".yml"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        let regular = ty.is_file()
+            || (ty.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
         if feed_file && regular {
             let rel = path
                 .strip_prefix(root)

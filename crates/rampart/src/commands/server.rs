@@ -133,7 +133,8 @@ pub(crate) struct TlsArgs {
 }
 
 fn parse_network(s: &str) -> Result<rampart_core::egress::IpNetwork, String> {
-    s.parse().map_err(|e: rampart_core::egress::NetworkParseError| e.to_string())
+    s.parse()
+        .map_err(|e: rampart_core::egress::NetworkParseError| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -321,9 +322,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         ..ServerConfig::default()
     };
     if args.api_token_lifetime > args.api_token_max_lifetime {
-        anyhow::bail!(
-            "--api-token-lifetime must not be longer than --api-token-max-lifetime"
-        );
+        anyhow::bail!("--api-token-lifetime must not be longer than --api-token-max-lifetime");
     }
     let mut prepared = prepare(args.listen, &args.db, &args.tls, config, async |_| Ok(())).await?;
     let url = prepared.url();

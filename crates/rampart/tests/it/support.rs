@@ -277,7 +277,9 @@ impl LoggedInAdmin {
             "",
         );
         assert!(out.status.success(), "{}", stderr(&out));
-        let server = ServerProcess::start(&data, &[]);
+        // The tests' webhook receivers and SMTP server listen on loopback, which the
+        // server refuses to connect to unless its configuration allows it.
+        let server = ServerProcess::start(&data, &["--outbound-allow", "127.0.0.0/8,::1"]);
         let admin = LoggedInAdmin {
             server,
             xdg: dir.path().join("xdg"),
