@@ -37,9 +37,15 @@ use crate::{ApiError, ApiResult, AppState};
 /// The agent routes; [`crate::api`] nests them under `/agent/v1` in the route table.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        // Anyone may call enrol: its body (a token, a CSR, a few names) gets a small
+        // limit of its own, inside the channel's larger one for check-ins.
         .routes(routes!(enroll))
+        .layer(axum::extract::DefaultBodyLimit::max(ENROLL_BODY_BYTES))
         .routes(routes!(checkin))
 }
+
+/// Largest enrolment request: a CSR is under 1 KiB; the rest is a token and names.
+pub(crate) const ENROLL_BODY_BYTES: usize = 64 * 1024;
 
 /// The permission every check-in needs.
 const CHECKIN: Permission = Permission::new(Resource::AgentChannel, Action::Create);
@@ -133,17 +139,13 @@ async fn refused_agent(state: &AppState, identity: &rampart_pki::AgentIdentity) 
 
 /// Decodes a JSON body read under the channel's limit: 413 naming the limit, 400
 /// naming the problem.
-fn decode<T: DeserializeOwned>(
-    state: &AppState,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<T> {
-    let limit = state.config().max_checkin_bytes;
+fn decode<T: DeserializeOwned>(limit: usize, body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::Status {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 code: "payload_too_large",
-                message: format!("the body exceeds the agent channel's limit of {limit} bytes"),
+                message: format!("the body exceeds this route's limit of {limit} bytes"),
             }
         } else {
             ApiError::from_status(r.status())
@@ -169,7 +171,7 @@ async fn enroll(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<EnrollResponse>> {
-    let req: EnrollRequest = decode(&state, body)?;
+    let req: EnrollRequest = decode(ENROLL_BODY_BYTES, body)?;
     let Some(ca) = state.ca() else {
         return Err(ApiError::Status {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -299,7 +301,7 @@ async fn checkin(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<CheckInResponse>> {
-    let req: CheckIn = decode(&state, body)?;
+    let req: CheckIn = decode(state.config().max_checkin_bytes, body)?;
     if let Some(inventory) = &req.inventory {
         validate(&req, inventory)?;
     }

@@ -91,15 +91,21 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(compliance::nested_routes())
 }
 
-/// Every route of the app, each part with its body limit: the API's, and the agent
-/// channel's larger one (inventories).
+/// Largest body of the unauthenticated routes that take one (login, bootstrap): a name
+/// and a password, with room to spare. Refusing more before anything is buffered keeps
+/// anonymous callers from making the server hold megabytes.
+pub(crate) const SMALL_BODY_BYTES: usize = 16 * 1024;
+
+/// Every route of the app, each part with its body limit: the API's (lowered on the
+/// unauthenticated routes, lifted on the streamed feed upload, which counts itself),
+/// and the agent channel's larger one (inventories).
 pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let limit = state.config().max_body_bytes;
     let api = api_routes()
         // The extractor enforces the limit while buffering, so an oversized body is a
-        // JSON 413 from `Json`, and a lying Content-Length is caught too.
-        .layer(axum::extract::DefaultBodyLimit::max(limit))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit));
+        // JSON 413 from `Json`, and a lying Content-Length is caught too. Routes with
+        // a limit of their own set it in their router, inside this layer.
+        .layer(axum::extract::DefaultBodyLimit::max(limit));
     let agent_limit = state.config().max_checkin_bytes;
     // Only the extractor's limit here: the handlers read the body themselves and answer
     // 413 naming the limit (the layer's bare 413 could not say which limit).

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod compliance_engine;
 mod error;
 pub mod findings_engine;
+mod gate;
 pub mod listener;
 pub mod login_throttle;
 mod metrics;
@@ -189,6 +190,8 @@ struct Inner {
     bootstrap: tokio::sync::Mutex<Option<String>>,
     metrics: metrics::Metrics,
     login_throttle: login_throttle::LoginThrottle,
+    /// Permits for unauthenticated requests that do work ([`gate`]).
+    public_gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -254,6 +257,9 @@ impl AppState {
             .is_empty()
             .then(secrets::random_secret);
         let compliance = ComplianceEngine::new(store.clone());
+        let public_gate = Arc::new(tokio::sync::Semaphore::new(
+            config.max_public_concurrency.max(1),
+        ));
         let state = AppState {
             inner: Arc::new(Inner {
                 compliance,
@@ -266,6 +272,7 @@ impl AppState {
                 bootstrap: tokio::sync::Mutex::new(secret.clone()),
                 metrics: metrics::Metrics::default(),
                 login_throttle: login_throttle::LoginThrottle::default(),
+                public_gate,
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -313,6 +320,51 @@ impl AppState {
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
     }
+
+    pub(crate) fn public_gate(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.public_gate
+    }
+}
+
+/// Headers every answer carries, whatever produced it (a handler, a rejection, a
+/// timeout): `nosniff`, `no-store` unless the handler chose its caching (API answers
+/// carry tokens, secrets and what the caller may see), and HSTS when served over TLS.
+async fn transport_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config().secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+async fn drop_unsafe_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    let safe = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+    };
+    let headers = request.headers_mut();
+    if headers.get("x-request-id").is_some_and(|v| !safe(v)) {
+        headers.remove("x-request-id");
+    }
+    request
 }
 
 /// Request ids are UUIDv7: unique across replicas and sortable by time in the logs.
@@ -347,7 +399,15 @@ pub fn app(state: AppState) -> Router {
             state.config().request_timeout,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::shed_anonymous_overload,
+        ))
         .layer(axum::middleware::map_response(api::normalise_error))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            transport_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -375,6 +435,10 @@ pub fn app(state: AppState) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeUuidV7))
+        // Outermost: a client's X-Request-Id is kept (to correlate with its own logs)
+        // only when it is a plain token; anything else is replaced by a fresh id, so
+        // it cannot forge log fields or smuggle control characters.
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
         .layer(tower_http::sensitive_headers::SetSensitiveHeadersLayer::from_shared(sensitive))
         .with_state(state)
 }

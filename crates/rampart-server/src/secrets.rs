@@ -86,9 +86,24 @@ pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Argon2 runs allowed at once: each takes about 19 MiB and a core for tens of
+/// milliseconds, so a burst of logins queues here instead of exhausting memory and
+/// the blocking pool.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.clamp(2, 16))
+    })
+}
+
 /// [`hash_password_blocking`] on the blocking pool, so a login never stalls the
 /// runtime's worker threads.
 pub async fn hash_password(password: String) -> Result<String, crate::ApiError> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(crate::ApiError::internal)?;
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
         .await
         .map_err(crate::ApiError::internal)?
@@ -100,6 +115,9 @@ pub async fn hash_password(password: String) -> Result<String, crate::ApiError> 
 /// which user names exist.
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let Ok(_permit) = hashing_permits().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| {

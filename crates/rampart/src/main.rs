@@ -8,6 +8,7 @@
 mod client;
 mod commands;
 mod config;
+mod logging;
 mod output;
 
 use std::process::ExitCode;

@@ -16,7 +16,11 @@ use crate::secrets::constant_time_eq;
 use crate::{ApiError, ApiResult, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(bootstrap))
+    OpenApiRouter::new()
+        .routes(routes!(bootstrap))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::SMALL_BODY_BYTES,
+        ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -17,7 +17,11 @@ use crate::secrets::{random_secret, sha256_hex, verify_password};
 use crate::{ApiError, ApiResult, AppState};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login, me, logout))
+    OpenApiRouter::new()
+        .routes(routes!(login, me, logout))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::SMALL_BODY_BYTES,
+        ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,10 +78,13 @@ pub(crate) async fn check_password(
     client: ClientAddr,
 ) -> ApiResult<rampart_store::User> {
     let throttle = state.login_throttle();
-    if let Err(wait) = throttle.check(name, client.0, state.now()) {
-        tracing::warn!(name = %name, client = ?client.0, "login refused: too many failures");
-        return Err(ApiError::TooManyAttempts((wait as u64).div_ceil(1000)));
-    }
+    let attempt = match throttle.begin(name, client.0, state.now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            tracing::warn!(name = ?name, client = ?client.0, "login refused: too many failures");
+            return Err(ApiError::TooManyAttempts((wait as u64).div_ceil(1000)));
+        }
+    };
     let user = match state.store().get_user_by_name(name).await {
         Ok(user) => Some(user),
         Err(rampart_store::Error::NotFound { .. }) => None,
@@ -86,12 +93,11 @@ pub(crate) async fn check_password(
     let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
         Some(user) if ok && user.disabled_at.is_none() => {
-            throttle.succeeded(name);
+            throttle.succeeded(attempt, state.now());
             Ok(user)
         }
         _ => {
-            throttle.failed(name, client.0, state.now());
-            tracing::info!(name = %name, client = ?client.0, "failed login");
+            tracing::info!(name = ?name, client = ?client.0, "failed login");
             Err(ApiError::Unauthenticated)
         }
     }
@@ -123,7 +129,7 @@ pub(crate) async fn start(state: &AppState, user: &rampart_store::User) -> ApiRe
             now,
         )
         .await?;
-    tracing::info!(user = %user.name, "logged in");
+    tracing::info!(user = ?user.name, "logged in");
     let cookie = format!(
         "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         ttl.as_secs(),

@@ -158,7 +158,7 @@ pub(super) async fn login(
     let user = match session::check_password(&state, &name, password, client).await {
         Ok(user) => user,
         Err(ApiError::TooManyAttempts(secs)) => {
-            return Ok(login_page(
+            let mut page = login_page(
                 &state,
                 StatusCode::TOO_MANY_REQUESTS,
                 &next,
@@ -166,7 +166,12 @@ pub(super) async fn login(
                 Some(&format!(
                     "Too many failed logins. Try again in {secs} seconds."
                 )),
-            ));
+            );
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+            return Ok(page);
         }
         Err(ApiError::Unauthenticated) => {
             return Ok(login_page(

@@ -236,3 +236,183 @@ async fn webhooks_to_internal_addresses_are_refused_by_default() {
     })
     .await;
 }
+
+/// `/agent/v1/enroll` took 32 MiB bodies from anyone: 48 parallel requests held over a
+/// gigabyte. Each anonymous route now has the limit it needs.
+#[tokio::test]
+async fn anonymous_routes_refuse_large_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = rampart_store::Store::open_in_dir(dir.path()).await.unwrap();
+    let t = TestApp::new(store).await;
+    for (path, size, limit) in [
+        ("/agent/v1/enroll", 100 * 1024, "65536"),
+        ("/api/v1/session", 32 * 1024, "16384"),
+        ("/api/v1/bootstrap", 32 * 1024, "16384"),
+    ] {
+        let body = format!("{{\"name\":\"{}\"}}", "x".repeat(size)).into_bytes();
+        let r = t
+            .raw(
+                Method::POST,
+                path,
+                &Auth::None,
+                Some(body),
+                "application/json",
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path}: {}",
+            r.text
+        );
+        if path.starts_with("/agent") {
+            assert!(r.text.contains(limit), "{path}: {}", r.text);
+        }
+    }
+}
+
+/// Unauthenticated work is bounded: with every permit held by a caller that never
+/// finishes its body, the next anonymous request is answered 503 with `Retry-After`
+/// at once (a real socket, since the hold is a half-sent body); authenticated routes
+/// and probes are unaffected, and the permits come back when the holders leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_requests_are_shed_beyond_the_concurrency_bound() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = rampart_store::Store::open_in_dir(dir.path()).await.unwrap();
+    let config = ServerConfig {
+        max_public_concurrency: 2,
+        ..ServerConfig::default()
+    };
+    let t = TestApp::with_config(store, config).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, t.app.clone()).into_future());
+
+    let hold = async || {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST /agent/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"tok",
+        )
+        .await
+        .unwrap();
+        s
+    };
+    let request = async |head: &str| {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("answered without waiting for the holders")
+            .unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let login = "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    let (a, b) = (hold().await, hold().await);
+    // Poll until both holders have their permits (their requests reached the gate).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let shed = loop {
+        let answer = request(login).await;
+        if answer.starts_with("HTTP/1.1 503") || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(shed.starts_with("HTTP/1.1 503"), "{shed}");
+    assert!(
+        shed.to_ascii_lowercase().contains("retry-after: 1"),
+        "{shed}"
+    );
+    assert!(shed.contains("overloaded"), "{shed}");
+    let health = request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+    drop((a, b));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = request(login).await;
+        if answer.starts_with("HTTP/1.1 400") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "permits never returned: {answer}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Answers carry `nosniff` and `no-store` (a new token must not land in a cache), HSTS
+/// over TLS, and the web login's 429 says when to come back.
+#[tokio::test]
+async fn answers_carry_the_transport_security_headers() {
+    use axum::http::header;
+    let dir = tempfile::tempdir().unwrap();
+    let store = rampart_store::Store::open_in_dir(dir.path()).await.unwrap();
+    let config = ServerConfig {
+        secure_cookies: true,
+        ..ServerConfig::default()
+    };
+    let t = TestApp::with_config(store, config).await;
+    let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+    let created = t
+        .call(
+            Method::POST,
+            "/api/v1/api-tokens",
+            &admin,
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    for r in [
+        &created,
+        &t.get("/api/v1/hosts", &admin).await,
+        &t.get("/api/v1/no-such-route", &admin).await,
+        &t.get("/healthz", &Auth::None).await,
+    ] {
+        let h = &r.headers;
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff",
+            "{h:?}"
+        );
+        assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-store", "{h:?}");
+        assert_eq!(
+            h.get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
+            "max-age=31536000",
+            "{h:?}"
+        );
+    }
+
+    // The web login form, locked after five failures: 429 with Retry-After.
+    let form = crate::web::browse(&t, Method::GET, "/login", &[], None).await;
+    let token = form.cookie("rampart_form").expect("form cookie");
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(
+            crate::web::browse(
+                &t,
+                Method::POST,
+                "/login",
+                &[("rampart_form", &token)],
+                Some(&[
+                    ("_csrf", &token),
+                    ("name", "ada"),
+                    ("password", "not her password"),
+                    ("next", "/"),
+                ]),
+            )
+            .await,
+        );
+    }
+    let locked = last.unwrap();
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert_eq!(locked.headers.get(header::RETRY_AFTER).unwrap(), "30");
+}

@@ -391,7 +391,8 @@ pub(crate) fn init_tracing(filter: &str, json: bool) -> anyhow::Result<()> {
         .with_env_filter(filter)
         // Colour only for people: escape codes in a log file or journal are noise.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        // One event, one line: client-supplied text cannot forge entries.
+        .with_writer(crate::logging::OneLine(std::io::stderr));
     if json {
         builder.json().init();
     } else {

@@ -144,3 +144,60 @@ fn a_fresh_server_prints_the_bootstrap_secret_once() {
         .expect(&seen);
     assert_eq!(secret.len(), 43, "{seen}");
 }
+
+/// The review wrote a fake `INFO … logged in user=admin` line into the log through a
+/// login name holding a newline and terminal escapes. Every event now stays one line
+/// with its control characters escaped, in text and in JSON; starts the real binary
+/// because the log writer is set up there.
+#[test]
+fn client_text_cannot_forge_log_lines() {
+    let forged = "mallory\n2026-12-07T09:00:00.000000Z  INFO rampart_server::api::session: logged in user=\"admin\"\u{1b}[2J\r";
+    for json in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let args: &[&str] = if json { &["--log-json"] } else { &[] };
+        let server = ServerProcess::start(&dir.path().join("data"), args);
+        let body = serde_json::json!({"name": forged, "password": "whatever-it-is"}).to_string();
+        let (status, _) = https(
+            &server.url,
+            &server.ca,
+            "POST",
+            "/api/v1/session",
+            None,
+            Some(&body),
+        );
+        assert_eq!(status, 401);
+        // The failed login is logged; wait for it, then read every line.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let lines = loop {
+            let lines = server.log.lock().unwrap().clone();
+            if lines.iter().any(|l| l.contains("failed login")) {
+                break lines;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no failed-login line: {lines:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        for line in &lines {
+            assert!(
+                !line.starts_with("2026-12-07T09:00:00"),
+                "forged line: {lines:#?}"
+            );
+            assert!(
+                !line.contains('\u{1b}') && !line.contains('\r'),
+                "raw escape: {line:?}"
+            );
+            if json {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line:?}"));
+            }
+        }
+        let failed = lines.iter().find(|l| l.contains("failed login")).unwrap();
+        assert!(failed.contains("mallory"), "{failed}");
+        assert!(
+            failed.contains("logged in user="),
+            "the name is kept, escaped: {failed}"
+        );
+    }
+}

@@ -68,6 +68,8 @@ pub(crate) struct ServerProcess {
     pub(crate) ca: PathBuf,
     /// Standard output (bootstrap instructions), read to its end by a thread.
     pub(crate) stdout: std::sync::mpsc::Receiver<String>,
+    /// Every line logged (standard error) after the start-up line, as written.
+    pub(crate) log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -122,18 +124,29 @@ impl ServerProcess {
                 .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
                 .unwrap_or_else(|_| panic!("server logs its URL; it said:\n{seen}"));
             if let Some(rest) = line.split("listening on https://").nth(1) {
-                break format!("https://{}", rest.split_whitespace().next().unwrap());
+                // Text or JSON log: the URL ends at a space or a quote.
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '"')
+                    .unwrap_or(rest.len());
+                break format!("https://{}", &rest[..end]);
             }
             seen.push_str(&line);
             seen.push('\n');
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            while let Ok(line) = rx.recv() {
+                sink.lock().unwrap().push(line);
+            }
+        });
         ServerProcess {
             child,
             url,
             ca: data_dir.join("ca.pem"),
             stdout: out_rx,
+            log,
         }
     }
 
