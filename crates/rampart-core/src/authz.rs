@@ -168,7 +168,10 @@ impl Role {
         use Action::*;
         use Resource::*;
         const READ_ALL: Rule = Rule::any_resource(&[Read]);
-        const ADMIN: &[Rule] = &[Rule::any_resource(&[Read, Create, Update, Delete])];
+        const ADMIN: &[Rule] = &[
+            Rule::any_resource(&[Read, Create, Update, Delete]),
+            Rule::on(ApiTokens, &[Read, Create, Update, Delete]),
+        ];
         const OPERATOR: &[Rule] = &[
             READ_ALL,
             Rule::on(Hosts, &[Create, Update, Delete]),
@@ -208,7 +211,8 @@ impl fmt::Display for Role {
 }
 
 /// One allow rule: these actions on this resource (or on every resource a person may
-/// use, which excludes [`Resource::AgentChannel`]).
+/// use, which excludes [`Resource::AgentChannel`] and other people's
+/// [`Resource::ApiTokens`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub resource: Option<Resource>,
@@ -233,7 +237,10 @@ impl Rule {
     fn allows(&self, p: Permission) -> bool {
         let resource_ok = match self.resource {
             Some(r) => r == p.resource,
-            None => p.resource != Resource::AgentChannel,
+            // Other people's API tokens are credentials: even their metadata (names,
+            // last use, scopes) is for admins only, granted by name, never by "read
+            // everything".
+            None => !matches!(p.resource, Resource::AgentChannel | Resource::ApiTokens),
         };
         resource_ok && self.actions.contains(&p.action)
     }

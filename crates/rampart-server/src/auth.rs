@@ -213,6 +213,12 @@ async fn by_api_token(state: &AppState, token: &str, now: Millis) -> Result<Call
         Err(rampart_store::Error::NotFound { .. }) => return Err(ApiError::Unauthenticated),
         Err(e) => return Err(e.into()),
     };
+    // The maximum lifetime holds for every token, also those issued without an expiry
+    // before it existed or offline by `rampart admin create-token`.
+    let max = i64::try_from(state.config().api_token_max_lifetime.as_millis()).unwrap_or(i64::MAX);
+    if now.saturating_sub(row.created_at) >= max {
+        return Err(ApiError::Unauthenticated);
+    }
     let user = live_user(state, &row.user_id).await?;
     // Recording every use would make each read a write; a minute's precision is
     // enough to spot a stale or stolen token.

@@ -70,6 +70,25 @@ fn session(row: &impl RowExt) -> Result<Session> {
     })
 }
 
+/// Inside a write transaction `$tx`: deletes the user's sessions and revokes their
+/// API tokens (keeping the first revocation time of a token already revoked). A macro
+/// because each backend's transaction is its own type.
+macro_rules! end_credentials {
+    ($tx:ident, $user_id:expr, $now:expr) => {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind($user_id)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1",
+        )
+        .bind($user_id)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
 impl Store {
     /// Creates a user; [`Error::Conflict`] when the name is taken.
     pub async fn create_user(&self, new: NewUser<'_>, now: Millis) -> Result<User> {
@@ -142,7 +161,10 @@ impl Store {
         })
     }
 
-    /// Replaces a user's password hash (password change or reset).
+    /// Replaces a user's password hash (password change or reset). Everything that
+    /// authenticated with the old one ends in the same transaction: the user's
+    /// sessions are deleted and their API tokens revoked (a leaked token must not
+    /// survive the reset meant to lock its thief out).
     pub async fn set_user_password(
         &self,
         id: &str,
@@ -150,21 +172,25 @@ impl Store {
         now: Millis,
     ) -> Result<()> {
         with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
             )
             .bind(id)
             .bind(password_hash)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
-            affected("user", done.rows_affected())
+            affected("user", done.rows_affected())?;
+            end_credentials!(tx, id, now);
+            tx.commit().await?;
+            Ok(())
         })
     }
 
-    /// Disables (or re-enables) a user. Disabling also deletes the user's sessions in
-    /// the same transaction, so nobody stays logged in; API tokens are refused by
-    /// [`Store::find_api_token`] while the user is disabled.
+    /// Disables (or re-enables) a user. Disabling also deletes the user's sessions and
+    /// revokes their API tokens in the same transaction, so nobody stays logged in and
+    /// re-enabling brings no old credential back.
     pub async fn set_user_disabled(&self, id: &str, disabled: bool, now: Millis) -> Result<()> {
         let disabled_at = disabled.then_some(now);
         with_pool!(self, pool => {
@@ -179,10 +205,7 @@ impl Store {
             .await?;
             affected("user", done.rows_affected())?;
             if disabled {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                end_credentials!(tx, id, now);
             }
             tx.commit().await?;
             Ok(())

@@ -22,12 +22,14 @@ fn admin_may_do_everything_a_person_may() {
     }
 }
 
+/// Everything but other people's API tokens, whose metadata is for admins only.
 #[test]
 fn auditor_reads_everything_and_changes_nothing() {
     let auditor = person(&[Role::Auditor]);
     for r in Resource::ALL {
         for a in Action::ALL {
-            let expect = a == Action::Read && r != Resource::AgentChannel;
+            let expect =
+                a == Action::Read && !matches!(r, Resource::AgentChannel | Resource::ApiTokens);
             assert_eq!(allowed(&auditor, r, a), expect, "{r:?} {a:?}");
         }
     }
@@ -42,6 +44,8 @@ fn operator_runs_the_estate_but_not_users_or_tokens() {
     assert!(allowed(&op, Resource::Users, Action::Read));
     assert!(!allowed(&op, Resource::Users, Action::Create));
     assert!(!allowed(&op, Resource::ApiTokens, Action::Delete));
+    assert!(!allowed(&op, Resource::ApiTokens, Action::Read));
+    assert!(allowed(&op, Resource::OwnApiTokens, Action::Read));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Create));
     assert!(allowed(&op, Resource::OwnApiTokens, Action::Delete));
     assert!(allowed(&op, Resource::ChangeRequests, Action::Update));

@@ -58,7 +58,9 @@ pub(crate) struct CreateToken {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     roles: Vec<RoleName>,
-    /// Lifetime in seconds; absent: no expiry.
+    /// Lifetime in seconds; absent: the server's default (90 days unless configured).
+    /// At most the server's maximum (365 days unless configured).
+    #[schema(minimum = 1)]
     expires_in: Option<u64>,
     /// Owner (user id); default the caller. Another user needs the api_tokens permission.
     user_id: Option<String>,
@@ -72,8 +74,8 @@ pub(crate) struct CreatedToken {
     record: ApiTokenView,
 }
 
-/// The caller's tokens, or with `user_id=` another user's (needs the api_tokens read
-/// permission).
+/// The caller's tokens, or with `user_id=` another user's (admins only: other people's
+/// credentials are not for operators or auditors to browse).
 #[utoipa::path(get, path = "/", tag = "api-tokens", params(("user_id" = Option<String>, Query)), responses(
     (status = 200, body = List<ApiTokenView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -121,19 +123,19 @@ async fn create_token(
         _ => auth.user.clone(),
     };
     let roles: Vec<_> = req.roles.iter().map(|r| r.0).collect();
-    let expires_at = req
-        .expires_in
-        .map(|s| {
-            i64::try_from(s)
-                .ok()
-                .and_then(|s| s.checked_mul(1000))
-                .and_then(|ms| now.checked_add(ms))
-        })
-        .map(|t| t.ok_or_else(|| ApiError::bad_request("expires_in is too large")))
-        .transpose()?;
-    if req.expires_in == Some(0) {
-        return Err(ApiError::bad_request("expires_in must be positive"));
-    }
+    let config = state.config();
+    let max = config.api_token_max_lifetime.as_secs();
+    let lifetime = match req.expires_in {
+        Some(0) => return Err(ApiError::bad_request("expires_in must be positive")),
+        Some(s) if s > max => {
+            return Err(ApiError::bad_request(format!(
+                "expires_in must be at most {max} seconds (the server's maximum token lifetime)"
+            )));
+        }
+        Some(s) => s,
+        None => config.api_token_default_lifetime.as_secs().min(max),
+    };
+    let expires_at = Some(now + (lifetime as i64) * 1000);
     let issued = crate::admin::create_api_token(
         state.store(),
         &owner,

@@ -145,26 +145,36 @@ async fn update_user(
     let user = store.get_user(&id).await?;
     let now = state.now();
     let is_self = user.id == auth.user.id;
-    if let Some(RoleName(role)) = req.role {
-        if is_self && role != Role::Admin {
-            return Err(ApiError::Conflict("you cannot change your own role".into()));
+    // Every refusal before the first write: a rejected request changes nothing.
+    if let Some(RoleName(role)) = req.role
+        && is_self
+        && role != Role::Admin
+    {
+        return Err(ApiError::Conflict("you cannot change your own role".into()));
+    }
+    if is_self && req.disabled == Some(true) {
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    let hash = match req.password {
+        Some(password) => {
+            check_password_policy(&password).map_err(ApiError::BadRequest)?;
+            Some(hash_password(password).await?)
         }
+        None => None,
+    };
+    if let Some(RoleName(role)) = req.role {
         store.set_user_role(&id, role.as_str(), now).await?;
     }
     if let Some(disabled) = req.disabled {
-        if is_self && disabled {
-            return Err(ApiError::Conflict(
-                "you cannot disable your own account".into(),
-            ));
-        }
+        // Disabling ends the user's sessions and revokes their API tokens.
         store.set_user_disabled(&id, disabled, now).await?;
     }
-    if let Some(password) = req.password {
-        check_password_policy(&password).map_err(ApiError::BadRequest)?;
-        let hash = hash_password(password).await?;
+    if let Some(hash) = hash {
+        // A reset password ends every session and revokes every API token that
+        // authenticated with the old one.
         store.set_user_password(&id, &hash, now).await?;
-        // A reset password ends every session that knew the old one.
-        store.delete_user_sessions(&id).await?;
     }
     tracing::info!(by = %auth.user.name, user = %user.name, "user updated");
     Ok(Json(UserView::from(&store.get_user(&id).await?)))

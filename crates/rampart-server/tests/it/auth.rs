@@ -361,8 +361,8 @@ async fn tokens_expire_are_revocable_and_die_with_their_user() {
             .await;
         assert_eq!(
             other_list.status,
-            StatusCode::OK,
-            "reading is allowed to operators: {}",
+            StatusCode::FORBIDDEN,
+            "other people's tokens are for admins only: {}",
             other_list.text
         );
         let revoked = t
@@ -415,14 +415,37 @@ async fn tokens_expire_are_revocable_and_die_with_their_user() {
             StatusCode::UNAUTHORIZED
         );
 
-        // Role changes apply to live tokens at once, and a token never gains rights it
-        // was not issued with: otto's token was scoped to operator, so once otto is an
-        // auditor the token holds no role at all.
+        // Re-enabling brings no old token back: disabling revoked them.
         t.call(
             Method::PATCH,
             &format!("/api/v1/users/{otto}"),
             &admin,
-            Some(json!({"disabled": false, "role": "auditor"})),
+            Some(json!({"disabled": false})),
+        )
+        .await;
+        assert_eq!(
+            t.get("/api/v1/hosts", &op).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // Role changes apply to live tokens at once, and a token never gains rights it
+        // was not issued with: a token scoped to operator holds no role at all once
+        // otto is an auditor.
+        let scoped = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &admin,
+                Some(json!({"user_id": otto, "name": "scoped", "roles": ["operator"]})),
+            )
+            .await;
+        assert_eq!(scoped.status, StatusCode::CREATED, "{}", scoped.text);
+        let op = Auth::Bearer(scoped.body["token"].as_str().unwrap().to_owned());
+        t.call(
+            Method::PATCH,
+            &format!("/api/v1/users/{otto}"),
+            &admin,
+            Some(json!({"role": "auditor"})),
         )
         .await;
         let demoted = t.get("/api/v1/hosts", &op).await;

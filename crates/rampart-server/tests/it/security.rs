@@ -416,3 +416,145 @@ async fn answers_carry_the_transport_security_headers() {
     );
     assert_eq!(locked.headers.get(header::RETRY_AFTER).unwrap(), "30");
 }
+
+/// Other users' API tokens (even metadata) are for admins; everyone sees their own.
+#[tokio::test]
+async fn only_admins_list_other_users_tokens() {
+    each_backend(|store| async move {
+        let t = TestApp::new(store).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        let op = Auth::Bearer(t.user_token("otto", Role::Operator).await);
+        let auditor = Auth::Bearer(t.user_token("audrey", Role::Auditor).await);
+        let ada_id = t.get("/api/v1/session", &admin).await.body["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/api/v1/api-tokens?user_id={ada_id}");
+        for who in [&op, &auditor] {
+            let r = t.get(&path, who).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+            let own = t.get("/api/v1/api-tokens", who).await;
+            assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+            assert_eq!(own.body["total"], 1);
+        }
+        let r = t.get(&path, &admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    })
+    .await;
+}
+
+/// Tokens get a default lifetime and cannot exceed the maximum; a token issued without
+/// an expiry (offline, or before the limit existed) stops at the maximum too.
+#[tokio::test]
+async fn tokens_have_a_default_and_a_maximum_lifetime() {
+    each_backend(|store| async move {
+        let t = TestApp::new(store).await;
+        let admin_token = t.user_token("ada", Role::Admin).await;
+        let admin = Auth::Bearer(admin_token);
+        let day = 86_400_000i64;
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &admin,
+                Some(json!({"name": "ci"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["expires_at"], t.now() + 90 * day, "{}", r.text);
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &admin,
+                Some(json!({"name": "forever", "expires_in": 366 * 86_400})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(r.text.contains("at most 31536000 seconds"), "{}", r.text);
+
+        // `user_token` stores a token without an expiry, as the offline CLI could.
+        t.advance(364 * day);
+        assert_eq!(t.get("/api/v1/hosts", &admin).await.status, StatusCode::OK);
+        t.advance(2 * day);
+        assert_eq!(
+            t.get("/api/v1/hosts", &admin).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
+}
+
+/// A password reset revokes the user's API tokens, and disabling does too, so
+/// re-enabling the user brings no old token back.
+#[tokio::test]
+async fn a_password_reset_or_disable_revokes_tokens_for_good() {
+    each_backend(|store| async move {
+        let t = TestApp::new(store).await;
+        let admin = Auth::Bearer(t.user_token("ada", Role::Admin).await);
+        for change in [
+            json!({"password": "a brand new long password"}),
+            json!({"disabled": true}),
+        ] {
+            let name = format!(
+                "u{}",
+                change.as_object().unwrap().len() + rand_suffix(&change)
+            );
+            let token = Auth::Bearer(t.user_token(&name, Role::Operator).await);
+            let id = t.get("/api/v1/session", &token).await.body["user"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let r = t
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/users/{id}"),
+                    &admin,
+                    Some(change.clone()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            let r = t
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/users/{id}"),
+                    &admin,
+                    Some(json!({"disabled": false})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            assert_eq!(
+                t.get("/api/v1/hosts", &token).await.status,
+                StatusCode::UNAUTHORIZED,
+                "after {change}"
+            );
+        }
+
+        // A refused change writes nothing: a too-short password leaves the role alone.
+        let op = Auth::Bearer(t.user_token("olga", Role::Operator).await);
+        let id = t.get("/api/v1/session", &op).await.body["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{id}"),
+                &admin,
+                Some(json!({"role": "admin", "password": "short"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        let user = t.get(&format!("/api/v1/users/{id}"), &admin).await;
+        assert_eq!(user.body["role"], "operator", "{}", user.text);
+    })
+    .await;
+}
+
+fn rand_suffix(change: &serde_json::Value) -> usize {
+    if change.get("password").is_some() {
+        1
+    } else {
+        2
+    }
+}

@@ -263,9 +263,55 @@ async fn api_tokens_expire_and_revoke(ctx: Ctx) {
     );
     assert_eq!(f.scopes, scopes);
 
-    // A disabled user's tokens stop working.
+    // A disabled user's tokens are revoked, and re-enabling brings none back.
     s.set_user_disabled(&user.id, true, T0 + 2).await.unwrap();
     assert_not_found(s.find_api_token("hash-short", T0 + 3).await);
+    s.set_user_disabled(&user.id, false, T0 + 4).await.unwrap();
+    assert_not_found(s.find_api_token("hash-short", T0 + 5).await);
+    let short_now = s.list_api_tokens(&user.id).await.unwrap();
+    let sh = short_now.iter().find(|t| t.name == "short").unwrap();
+    assert_eq!(sh.revoked_at, Some(T0 + 2));
+    let f = short_now.iter().find(|t| t.name == "forever").unwrap();
+    assert_eq!(
+        f.revoked_at,
+        Some(T0 + 60),
+        "the first revocation time is kept"
+    );
+
+    // A password reset revokes every token and ends every session of the user.
+    let after = s
+        .create_api_token(
+            NewApiToken {
+                user_id: &user.id,
+                name: "after",
+                token_hash: "hash-after",
+                scopes: &[],
+                expires_at: None,
+            },
+            T0 + 6,
+        )
+        .await
+        .unwrap();
+    s.create_session(
+        NewSession {
+            id_hash: "sess-ci",
+            user_id: &user.id,
+            csrf_token: "c",
+            expires_at: T0 + HOUR,
+        },
+        T0 + 6,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.find_api_token("hash-after", T0 + 7).await.unwrap().id,
+        after.id
+    );
+    s.set_user_password(&user.id, "new-hash", T0 + 8)
+        .await
+        .unwrap();
+    assert_not_found(s.find_api_token("hash-after", T0 + 9).await);
+    assert_not_found(s.get_session("sess-ci", T0 + 9).await);
     assert_not_found(s.revoke_api_token("missing", T0).await);
 }
 

@@ -37,9 +37,10 @@ enum Command {
     CreateToken {
         #[arg(long)]
         user: String,
-        /// Lifetime, e.g. 24h, 30d; default: no expiry.
-        #[arg(long)]
-        expires: Option<String>,
+        /// Lifetime, e.g. 24h, 30d (the server also refuses any token older than its
+        /// --api-token-max-lifetime, 365d by default).
+        #[arg(long, default_value = "90d")]
+        expires: String,
         /// Limit the token to these roles (repeatable; default the user's role).
         #[arg(long = "role")]
         roles: Vec<Role>,
@@ -90,12 +91,10 @@ async fn execute(store: &rampart_store::Store, command: Command) -> anyhow::Resu
             name,
         } => {
             let now = now();
-            let expires_at = expires
-                .as_deref()
-                .map(rampart_server::admin::parse_duration_millis)
-                .transpose()
-                .map_err(anyhow::Error::msg)?
-                .map(|ms| now + ms);
+            let expires_at = Some(
+                now + rampart_server::admin::parse_duration_millis(&expires)
+                    .map_err(anyhow::Error::msg)?,
+            );
             let owner = store
                 .get_user_by_name(&user)
                 .await
