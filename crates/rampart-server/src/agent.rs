@@ -19,8 +19,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use rampart_core::authz::{Action, Decision, Permission, Principal, Resource, decide};
 use rampart_proto::{
     CheckIn, CheckInResponse, EnrollRequest, EnrollResponse, Inventory, PROTOCOL_VERSION,
@@ -139,7 +139,21 @@ async fn refused_agent(state: &AppState, identity: &rampart_pki::AgentIdentity) 
 
 /// Decodes a JSON body read under the channel's limit: 413 naming the limit, 400
 /// naming the problem.
-fn decode<T: DeserializeOwned>(limit: usize, body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+fn decode<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    limit: usize,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<T> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "the agent channel takes Content-Type: application/json".into(),
+        ));
+    }
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::Status {
@@ -169,9 +183,11 @@ fn system_time(now: Millis) -> std::time::SystemTime {
 ))]
 async fn enroll(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<EnrollResponse>> {
-    let req: EnrollRequest = decode(ENROLL_BODY_BYTES, body)?;
+    let req: EnrollRequest = decode(&headers, ENROLL_BODY_BYTES, body)?;
+    check_protocol(req.protocol)?;
     let Some(ca) = state.ca() else {
         return Err(ApiError::Status {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -180,11 +196,7 @@ async fn enroll(
         });
     };
     let hostname = req.hostname.trim();
-    if hostname.is_empty() || hostname.len() > 253 {
-        return Err(ApiError::bad_request(
-            "hostname must be between 1 and 253 characters",
-        ));
-    }
+    check_hostname(hostname)?;
     let now = state.now();
     // Sign first: a malformed CSR must not burn a use of the token. The certificate is
     // discarded if the token turns out unusable.
@@ -263,27 +275,88 @@ async fn unusable_token(state: &AppState, hash: &str, now: Millis) -> ApiError {
     }
 }
 
-/// Checks an inventory before anything is stored.
-fn validate(checkin: &CheckIn, inventory: &Inventory) -> ApiResult<()> {
+/// Refuses a message in a protocol version this server does not speak.
+fn check_protocol(protocol: u32) -> ApiResult<()> {
+    if protocol == PROTOCOL_VERSION {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "unsupported agent protocol {protocol}; this server speaks protocol {PROTOCOL_VERSION}"
+    )))
+}
+
+/// A host name as shown on every screen and report: 1–253 characters, none of them a
+/// control character or white space (a NUL or newline would corrupt logs, CSV and
+/// terminals downstream).
+fn check_hostname(hostname: &str) -> ApiResult<()> {
+    if hostname.is_empty() || hostname.len() > 253 {
+        return Err(ApiError::bad_request(
+            "hostname must be between 1 and 253 characters",
+        ));
+    }
+    if hostname
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(ApiError::bad_request(
+            "hostname must not contain control characters or white space",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an inventory before anything is stored: its protocol and hash, the host
+/// name, the package count against the configured cap, and every package named,
+/// versioned and listed once.
+fn validate(state: &AppState, checkin: &CheckIn, inventory: &Inventory) -> ApiResult<()> {
+    check_protocol(inventory.protocol)?;
     if inventory.state.content_hash() != checkin.state_hash {
         return Err(ApiError::bad_request(
             "state_hash does not match the attached inventory",
         ));
     }
-    if inventory.state.host.hostname.len() > 253 {
-        return Err(ApiError::bad_request(
-            "hostname is longer than 253 characters",
-        ));
+    check_hostname(&inventory.state.host.hostname)?;
+    let packages = &inventory.state.packages;
+    let max = state.config().max_inventory_packages;
+    if packages.len() > max {
+        return Err(ApiError::Status {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "inventory_too_large",
+            message: format!(
+                "the inventory lists {} packages; this server accepts at most {max} \
+                 (max_inventory_packages)",
+                packages.len()
+            ),
+        });
     }
-    if let Some(p) = inventory
-        .state
-        .packages
+    if let Some(p) = packages
         .iter()
         .find(|p| p.name.is_empty() || p.version.is_empty())
     {
         return Err(ApiError::bad_request(format!(
             "a package without a name or version: {:?} {:?}",
             p.name, p.version
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(packages.len());
+    let mut duplicates = 0usize;
+    let mut first = None;
+    for p in packages {
+        if !seen.insert((p.name.as_str(), p.version.as_str(), p.arch.as_deref())) {
+            duplicates += 1;
+            first.get_or_insert(p);
+        }
+    }
+    if let Some(p) = first {
+        return Err(ApiError::bad_request(format!(
+            "{duplicates} package entries are listed more than once (the first: {:?} {:?}{}); \
+             a package manager lists each installed package once",
+            p.name,
+            p.version,
+            p.arch
+                .as_deref()
+                .map(|a| format!(" {a}"))
+                .unwrap_or_default()
         )));
     }
     Ok(())
@@ -299,11 +372,24 @@ fn validate(checkin: &CheckIn, inventory: &Inventory) -> ApiResult<()> {
 async fn checkin(
     caller: AgentCaller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<CheckInResponse>> {
-    let req: CheckIn = decode(state.config().max_checkin_bytes, body)?;
+    let req: CheckIn = decode(&headers, state.config().max_checkin_bytes, body)?;
+    check_protocol(req.protocol)?;
     if let Some(inventory) = &req.inventory {
-        validate(&req, inventory)?;
+        validate(&state, &req, inventory)?;
+        if let Err(wait) = state.inventory_limit().take(&caller.agent.id, state.now()) {
+            let secs = (wait as u64).div_ceil(1000);
+            tracing::warn!(agent_id = %caller.agent.id, "inventory refused: sent too often");
+            return Err(ApiError::RateLimited {
+                code: "inventory_rate_limited",
+                message: format!(
+                    "this agent sends inventories faster than the server accepts; retry in {secs} s"
+                ),
+                retry_after_secs: secs,
+            });
+        }
     }
     let host_id = &caller.agent.host_id;
     let now = state.now();
@@ -342,9 +428,12 @@ async fn checkin(
     }))
 }
 
-/// Where the host runs becomes its `provider`, `account` and `region` labels, so
-/// projects and filters can select by cloud account and region without anyone typing
-/// them. Labels the operator set (at enrolment or later) are never overwritten.
+/// Where the agent says the host runs becomes its `agent.provider`, `agent.account` and
+/// `agent.region` labels, so projects and filters can select by cloud account and
+/// region without anyone typing them. The `agent.` prefix marks them as the host's own
+/// claim: a compromised host can claim any account, so a project selecting on them
+/// trusts its hosts; labels an operator sets (`provider`, `region`, …) are never
+/// touched. Values that are not plain identifiers are ignored.
 async fn label_from_cloud(
     state: &AppState,
     host_id: &str,
@@ -353,19 +442,25 @@ async fn label_from_cloud(
     let host = state.store().get_host(host_id).await?;
     let mut labels = host.labels.clone();
     let facts = [
-        ("provider", Some(&cloud.provider)),
-        ("account", cloud.account.as_ref()),
-        ("region", cloud.region.as_ref()),
+        ("agent.provider", Some(&cloud.provider)),
+        ("agent.account", cloud.account.as_ref()),
+        ("agent.region", cloud.region.as_ref()),
     ];
     for (key, value) in facts {
-        if let Some(value) = value.filter(|v| !v.is_empty() && v.len() <= 256) {
-            labels
-                .entry(key.to_owned())
-                .or_insert_with(|| value.clone());
+        if let Some(value) = value.filter(|v| plain_identifier(v)) {
+            labels.insert(key.to_owned(), value.clone());
         }
     }
     if labels != host.labels {
         state.store().set_host_labels(host_id, &labels).await?;
     }
     Ok(())
+}
+
+/// 1–128 characters of letters, digits and `.-_:/`: what cloud providers use for
+/// provider names, account ids and regions.
+fn plain_identifier(v: &str) -> bool {
+    (1..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'/'))
 }

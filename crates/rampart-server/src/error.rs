@@ -35,6 +35,13 @@ pub enum ApiError {
     TooManyAttempts(u64),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A caller doing something more often than allowed (429 with `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Something broke on our side; the detail is logged, never returned.
     #[error("internal server error")]
     Internal(String),
@@ -68,6 +75,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            ApiError::RateLimited { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -123,6 +131,9 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             ApiError::TooManyAttempts(secs) => Some(secs.to_string()),
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(retry_after_secs.to_string()),
             _ => None,
         };
         let mut response = (status, axum::Json(self.body())).into_response();

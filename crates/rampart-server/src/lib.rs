@@ -23,6 +23,7 @@ pub mod login_throttle;
 mod metrics;
 pub mod notifier;
 pub mod pki;
+pub mod rate_limit;
 pub mod report_schedules;
 pub mod secrets;
 mod web;
@@ -192,6 +193,8 @@ struct Inner {
     login_throttle: login_throttle::LoginThrottle,
     /// Permits for unauthenticated requests that do work ([`gate`]).
     public_gate: Arc<tokio::sync::Semaphore>,
+    /// Inventories per agent ([`ServerConfig::inventory_interval`]).
+    inventory_limit: rate_limit::KeyedBuckets,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -260,6 +263,10 @@ impl AppState {
         let public_gate = Arc::new(tokio::sync::Semaphore::new(
             config.max_public_concurrency.max(1),
         ));
+        let inventory_limit = rate_limit::KeyedBuckets::new(
+            INVENTORY_BURST,
+            i64::try_from(config.inventory_interval.as_millis()).unwrap_or(i64::MAX),
+        );
         let state = AppState {
             inner: Arc::new(Inner {
                 compliance,
@@ -273,6 +280,7 @@ impl AppState {
                 metrics: metrics::Metrics::default(),
                 login_throttle: login_throttle::LoginThrottle::default(),
                 public_gate,
+                inventory_limit,
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -319,6 +327,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    pub(crate) fn inventory_limit(&self) -> &rate_limit::KeyedBuckets {
+        &self.inner.inventory_limit
     }
 
     pub(crate) fn public_gate(&self) -> &Arc<tokio::sync::Semaphore> {

@@ -160,6 +160,13 @@ pub struct UpdateCounts {
     pub security: u64,
 }
 
+/// Inventory history entries kept per host (the newest).
+pub const HISTORY_KEPT: i64 = 500;
+
+/// Deletes the package set `$1` (and, by cascade, its members) unless a host uses it.
+const DELETE_SET_IF_UNUSED: &str = "DELETE FROM package_sets WHERE hash = $1
+     AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.package_set_hash = $1)";
+
 impl Store {
     /// Stores an inventory received from `host_id` at `now` (server clock): the
     /// document, the host's OS facts, its package set (written only if no host had it
@@ -297,6 +304,24 @@ impl Store {
             .bind(&set_hash)
             .execute(&mut *tx)
             .await?;
+            // The history is a record of when the host changed, not an archive: the
+            // newest HISTORY_KEPT entries per host stay.
+            sqlx::query(
+                "DELETE FROM inventory_history WHERE host_id = $1 AND id NOT IN
+                     (SELECT id FROM inventory_history WHERE host_id = $1
+                      ORDER BY received_at DESC, id DESC LIMIT $2)",
+            )
+            .bind(host_id)
+            .bind(HISTORY_KEPT)
+            .execute(&mut *tx)
+            .await?;
+            // The set this host used before goes when no host uses it any more.
+            if let Some(old) = previous.opt_text("package_set_hash")?.filter(|_| packages_changed) {
+                sqlx::query(DELETE_SET_IF_UNUSED)
+                    .bind(&old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(InventoryOutcome::Stored { packages_changed, new_package_set })
         })
@@ -462,6 +487,21 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>>>()?;
             Ok(Paged { items, total: total as u64 })
+        })
+    }
+
+    /// Deletes every package set no host uses (left behind by deleted hosts), with its
+    /// members; returns how many went. Check-ins remove a host's previous set
+    /// themselves, so this only sweeps up after deletions.
+    pub async fn collect_unused_package_sets(&self) -> Result<u64> {
+        with_pool!(self, pool => {
+            let done = sqlx::query(
+                "DELETE FROM package_sets WHERE NOT EXISTS
+                     (SELECT 1 FROM hosts h WHERE h.package_set_hash = package_sets.hash)",
+            )
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
         })
     }
 

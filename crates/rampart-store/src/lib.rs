@@ -63,7 +63,7 @@ pub use hosts::{
     NewHost,
 };
 pub use inventories::{
-    HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
+    HISTORY_KEPT, HostUpdate, InventoryOutcome, InventoryRecord, UpdateClassification, UpdateCounts,
 };
 pub use notifications::{
     ChangeRequest, ChangeRequestChange, ChangeRequestFilter, ChannelUpdate, ClaimedDelivery,

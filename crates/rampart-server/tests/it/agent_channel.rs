@@ -169,6 +169,21 @@ impl Served {
             .unwrap()
     }
 
+    /// [`Served::post`] with another Content-Type.
+    async fn post_as(
+        &self,
+        tls: Arc<rustls::ClientConfig>,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(u16, Value), String> {
+        let addr = self.addr;
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || raw_post_as(addr, tls, &path, &body, content_type))
+            .await
+            .unwrap()
+    }
+
     async fn host_of(&self, agent_id: &str) -> rampart_store::Host {
         let agent = self
             .store
@@ -213,6 +228,16 @@ fn raw_post(
     path: &str,
     body: &[u8],
 ) -> Result<(u16, Value), String> {
+    raw_post_as(addr, tls, path, body, "application/json")
+}
+
+fn raw_post_as(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    path: &str,
+    body: &[u8],
+    content_type: &str,
+) -> Result<(u16, Value), String> {
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(tls, name).map_err(|e| e.to_string())?;
     let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -220,7 +245,7 @@ fn raw_post(
         .unwrap();
     let mut s = rustls::StreamOwned::new(conn, tcp);
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
@@ -671,13 +696,145 @@ async fn cloud_identity_becomes_labels_without_overriding_the_operators() {
             .await
             .unwrap();
         assert_eq!(status, 200, "{reply}");
+        // The agent's claim lands under `agent.`, marked as what the host asserts; the
+        // operator's `region` stays, and no unprefixed key is invented.
         let labels = s.host_of(&agent_id).await.labels;
-        assert_eq!(labels.get("provider").map(String::as_str), Some("aws"));
         assert_eq!(
-            labels.get("account").map(String::as_str),
+            labels.get("agent.provider").map(String::as_str),
+            Some("aws")
+        );
+        assert_eq!(
+            labels.get("agent.account").map(String::as_str),
             Some("123456789012")
         );
+        assert_eq!(
+            labels.get("agent.region").map(String::as_str),
+            Some("eu-central-1")
+        );
         assert_eq!(labels.get("region").map(String::as_str), Some("eu-central"));
+        assert_eq!(labels.get("provider"), None);
+
+        // A value that is no plain identifier is ignored.
+        inventory.state.host.cloud = Some(rampart_proto::CloudIdentity {
+            provider: "aws".into(),
+            account: Some("evil\naccount with spaces".into()),
+            region: Some("us-east-1".into()),
+            ..rampart_proto::CloudIdentity::default()
+        });
+        let hash = inventory.state.content_hash();
+        let (status, reply) = s
+            .post(
+                s.agent_tls(&state_dir),
+                "/agent/v1/checkin",
+                checkin_body(Some(&inventory), &hash),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{reply}");
+        let labels = s.host_of(&agent_id).await.labels;
+        assert_eq!(
+            labels.get("agent.account").map(String::as_str),
+            Some("123456789012")
+        );
+        assert_eq!(
+            labels.get("agent.region").map(String::as_str),
+            Some("us-east-1")
+        );
+    })
+    .await;
+}
+
+/// What an agent sends is checked before anything is stored: protocol, media type,
+/// host name, package count and duplicate entries; and inventories are rate-limited per
+/// agent (the review grew the database by 45 MB per 200,000-package inventory, and
+/// stored 884 packages sent twice as 1,768).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkins_are_validated_capped_and_rate_limited() {
+    each_backend(|store| async move {
+        let config = ServerConfig {
+            max_inventory_packages: 40,
+            inventory_interval: std::time::Duration::from_secs(3600),
+            ..ServerConfig::default()
+        };
+        let s = serve(store, config).await;
+        let (token, _) = s.token(3_600_000, 1).await;
+        let (state_dir, enrolled) = s.enroll("vm1", &token).await;
+        enrolled.unwrap();
+        let tls = s.agent_tls(&state_dir);
+        let base = rampart_agent::collect::collect(&s.dir.path().join("vm1"), 0).unwrap();
+        let with_packages = |n: usize, dup: bool, hostname: &str| {
+            let mut inv = base.clone();
+            inv.state.host.hostname = hostname.into();
+            inv.state.packages = (0..n)
+                .map(|i| rampart_core::package::Package {
+                    name: format!("pkg{i}"),
+                    version: "1.0-1".into(),
+                    arch: Some("amd64".into()),
+                    source_name: None,
+                    source_version: None,
+                    format: rampart_core::package::PackageFormat::Deb,
+                })
+                .collect();
+            if dup {
+                let again = inv.state.packages.clone();
+                inv.state.packages.extend(again);
+            }
+            let hash = inv.state.content_hash();
+            checkin_body(Some(&inv), &hash)
+        };
+        let send = |body: Vec<u8>| s.post(tls.clone(), "/agent/v1/checkin", body);
+
+        let (status, reply) = send(with_packages(10, true, "vm1")).await.unwrap();
+        assert_eq!(status, 400, "{reply}");
+        assert!(
+            reply
+                .to_string()
+                .contains("10 package entries are listed more than once"),
+            "{reply}"
+        );
+
+        let (status, reply) = send(with_packages(41, false, "vm1")).await.unwrap();
+        assert_eq!(status, 413, "{reply}");
+        assert_eq!(reply["error"]["code"], "inventory_too_large", "{reply}");
+
+        let (status, reply) = send(with_packages(3, false, "vm1\0evil")).await.unwrap();
+        assert_eq!(status, 400, "{reply}");
+        assert!(reply.to_string().contains("control characters"), "{reply}");
+
+        let mut wrong = serde_json::from_slice::<Value>(&checkin_body(None, "x")).unwrap();
+        wrong["protocol"] = 99.into();
+        let (status, reply) = send(wrong.to_string().into_bytes()).await.unwrap();
+        assert_eq!(status, 400, "{reply}");
+        assert!(
+            reply.to_string().contains("unsupported agent protocol 99"),
+            "{reply}"
+        );
+
+        let (status, reply) = s
+            .post_as(
+                tls.clone(),
+                "/agent/v1/checkin",
+                checkin_body(None, "x"),
+                "text/plain",
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 415, "{reply}");
+
+        // None of that was stored or counted: five inventories in a burst pass, the
+        // sixth is refused until the interval has passed.
+        for i in 0..5 {
+            let (status, reply) = send(with_packages(5 + i, false, "vm1")).await.unwrap();
+            assert_eq!(status, 200, "{i}: {reply}");
+        }
+        let (status, reply) = send(with_packages(20, false, "vm1")).await.unwrap();
+        assert_eq!(status, 429, "{reply}");
+        assert_eq!(reply["error"]["code"], "inventory_rate_limited", "{reply}");
+        // A check-in without an inventory still goes through.
+        let (status, reply) = send(checkin_body(None, "whatever")).await.unwrap();
+        assert_eq!(status, 200, "{reply}");
+        // Only the current package set is kept.
+        assert_eq!(s.store.package_set_stats().await.unwrap().0, 1);
     })
     .await;
 }

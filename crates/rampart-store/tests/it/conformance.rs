@@ -52,6 +52,7 @@ conformance!(
     inventory_is_idempotent,
     pending_updates_learn_what_they_fix,
     identical_packages_share_one_set,
+    package_sets_no_host_uses_are_collected,
     findings_replace_keeps_first_seen,
     host_filters_and_pagination,
     finding_filters_and_pagination,
@@ -621,12 +622,13 @@ async fn inventory_is_idempotent(ctx: Ctx) {
         Some(T0 + 10)
     );
 
-    // An upgrade: a new package set, the old one kept for the timeline.
+    // An upgrade: a new package set; the old one goes, as no host uses it any more
+    // (the history keeps its hash).
     let upgraded = inventory("db-1", ("debian", "12"), packages(51));
     s.record_inventory(&e.host.id, &upgraded, T0 + 40)
         .await
         .unwrap();
-    assert_eq!(s.package_set_stats().await.unwrap(), (2, 101));
+    assert_eq!(s.package_set_stats().await.unwrap(), (1, 51));
     let history = s
         .inventory_history(&e.host.id, Page::default())
         .await
@@ -1798,4 +1800,70 @@ async fn host_sorting(ctx: Ctx) {
         .unwrap();
     let got: Vec<&str> = debian.items.iter().map(|h| h.hostname.as_str()).collect();
     assert_eq!(got, ["echo", "charlie"]);
+}
+
+/// One agent sending ever new package lists grew the database without bound: a set is
+/// now kept only while a host uses it, and the history per host is capped.
+async fn package_sets_no_host_uses_are_collected(ctx: Ctx) {
+    let s = &ctx.store;
+    let a = enrol(s, "a", &labels(&[]), T0).await;
+    let b = enrol(s, "b", &labels(&[]), T0).await;
+    let (old, new) = (packages(30), packages(31));
+    for (host, at) in [(&a, 1), (&b, 2)] {
+        s.record_inventory(
+            &host.host.id,
+            &inventory("x", ("debian", "12"), old.clone()),
+            T0 + at,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.package_set_stats().await.unwrap(), (1, 30));
+    // a moves on; b still uses the old set, so it stays.
+    s.record_inventory(
+        &a.host.id,
+        &inventory("a", ("debian", "12"), new.clone()),
+        T0 + 3,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.package_set_stats().await.unwrap(), (2, 61));
+    // b moves on too: the old set goes with its members.
+    s.record_inventory(
+        &b.host.id,
+        &inventory("b", ("debian", "12"), new.clone()),
+        T0 + 4,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.package_set_stats().await.unwrap(), (1, 31));
+    // A deleted host's set is swept up.
+    let c = enrol(s, "c", &labels(&[]), T0).await;
+    s.record_inventory(
+        &c.host.id,
+        &inventory("c", ("debian", "12"), packages(5)),
+        T0 + 5,
+    )
+    .await
+    .unwrap();
+    s.delete_host(&c.host.id).await.unwrap();
+    assert_eq!(s.collect_unused_package_sets().await.unwrap(), 1);
+    assert_eq!(s.package_set_stats().await.unwrap(), (1, 31));
+    assert_eq!(s.collect_unused_package_sets().await.unwrap(), 0);
+
+    // The history keeps the newest HISTORY_KEPT entries of a host.
+    let kept = rampart_store::HISTORY_KEPT as usize;
+    for i in 0..kept + 3 {
+        let inv = inventory(&format!("a-{i}"), ("debian", "12"), packages(1));
+        s.record_inventory(&a.host.id, &inv, T0 + 10 + i as i64)
+            .await
+            .unwrap();
+    }
+    let history = s
+        .inventory_history(&a.host.id, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(history.total as usize, kept);
+    assert_eq!(history.items[0].received_at, T0 + 10 + (kept + 2) as i64);
+    assert_eq!(s.package_set_stats().await.unwrap(), (2, 32));
 }

@@ -342,6 +342,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     if !args.feeds.is_empty() {
         tokio::spawn(sync_feeds(prepared.state.clone(), args.feed_sync_interval));
     }
+    // Package sets left behind by deleted hosts: swept hourly (check-ins remove a
+    // host's previous set themselves).
+    tokio::spawn(collect_package_sets(prepared.store.clone()));
     // Compliance: time-dependent reasons, scheduled full scans, trend rows.
     tokio::spawn(rampart_server::compliance_engine::run_scheduler(
         prepared.state.clone(),
@@ -359,6 +362,19 @@ async fn sync_feeds(state: AppState, every: Duration) {
     loop {
         ticker.tick().await;
         rampart_server::sync_feeds(&state, "feed-sync").await;
+    }
+}
+
+async fn collect_package_sets(store: Store) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match store.collect_unused_package_sets().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sets = n, "removed package sets no host uses"),
+            Err(e) => tracing::warn!(error = %e, "collecting unused package sets failed"),
+        }
     }
 }
 
