@@ -222,8 +222,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(Json(value))
+        let axum::Json(mut value) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        integral_floats_as_integers(&mut value);
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    }
+}
+
+/// `42.0` as `42`: JSON Schema (and so the OpenAPI document) counts a number with no
+/// fractional part as an integer, serde's integer types do not. Converting before
+/// decoding makes the document's `integer` mean the same to both.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                if f >= 0.0 && f < u64::MAX as f64 {
+                    *value = Value::from(f as u64);
+                } else if f < 0.0 && f >= i64::MIN as f64 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }
 
@@ -309,10 +334,14 @@ impl Query {
                 "limit must be at most {MAX_LIMIT}"
             )));
         }
-        Ok(Page {
-            limit,
-            offset: self.parsed::<u64>("offset")?.unwrap_or(0),
-        })
+        let offset = self.parsed::<u64>("offset")?.unwrap_or(0);
+        if offset > i64::MAX as u64 {
+            return Err(ApiError::bad_request(format!(
+                "offset must be at most {}",
+                i64::MAX
+            )));
+        }
+        Ok(Page { limit, offset })
     }
 }
 

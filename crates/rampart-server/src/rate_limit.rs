@@ -1,6 +1,8 @@
 //! Token buckets by key: how often one agent may send an inventory. Each key starts
 //! with a full bucket of `burst` tokens and gains one per `interval`; a request that
-//! finds the bucket empty is told how long until the next token.
+//! finds the bucket empty is told how long until the next token. Kept in the generic
+//! cell rate form (one "theoretical arrival time" per key), in whole milliseconds, so
+//! the arithmetic is exact.
 //!
 //! In memory, per server process (a replica counts its own callers, which the balancer
 //! keeps mostly sticky); lost on restart, which only refills the buckets.
@@ -10,18 +12,13 @@ use std::sync::Mutex;
 
 use rampart_store::Millis;
 
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Millis,
-}
-
 /// See the module documentation.
 #[derive(Debug)]
 pub struct KeyedBuckets {
-    burst: f64,
+    burst: i64,
     interval: Millis,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Per key: when the bucket is full again (every token given back).
+    full_at: Mutex<HashMap<String, Millis>>,
 }
 
 /// Past this many keys, full buckets are forgotten on the next take.
@@ -30,33 +27,30 @@ const SWEEP_AT: usize = 50_000;
 impl KeyedBuckets {
     pub fn new(burst: u32, interval: Millis) -> KeyedBuckets {
         KeyedBuckets {
-            burst: f64::from(burst.max(1)),
+            burst: i64::from(burst.max(1)),
             interval: interval.max(1),
-            buckets: Mutex::default(),
+            full_at: Mutex::default(),
         }
     }
 
     /// Takes a token for `key` at `now`, or says how many milliseconds until one is
     /// there.
     pub fn take(&self, key: &str, now: Millis) -> Result<(), Millis> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= SWEEP_AT {
-            let (burst, interval) = (self.burst, self.interval as f64);
-            buckets.retain(|_, b| b.tokens + (now - b.at) as f64 / interval < burst);
+        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
+        if full_at.len() >= SWEEP_AT {
+            full_at.retain(|_, at| *at > now);
         }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
-        let elapsed = (now - bucket.at).max(0) as f64;
-        bucket.tokens = (bucket.tokens + elapsed / self.interval as f64).min(self.burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) * self.interval as f64).ceil() as Millis)
+        let at = full_at.entry(key.to_owned()).or_insert(now);
+        let start = (*at).max(now);
+        // Taking a token pushes "full again" one interval later; that may be at most
+        // `burst` intervals ahead.
+        let after = start.saturating_add(self.interval);
+        let limit = now.saturating_add(self.burst.saturating_mul(self.interval));
+        if after > limit {
+            return Err(after - limit);
         }
+        *at = after;
+        Ok(())
     }
 }
 

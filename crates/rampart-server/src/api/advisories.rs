@@ -26,7 +26,7 @@ pub(crate) struct AdvisoryView {
 }
 
 /// An advisory by id and the hosts it affects.
-#[utoipa::path(get, path = "/{id}", tag = "advisories", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}", tag = "advisories", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = AdvisoryView),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

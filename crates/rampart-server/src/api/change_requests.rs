@@ -59,7 +59,7 @@ impl From<ChangeRequest> for ChangeRequestView {
 #[utoipa::path(get, path = "/", tag = "change-requests", params(
     ("status" = Option<String>, Query, description = "open or closed"),
     ("project" = Option<String>, Query, description = "project id"),
-    ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<ChangeRequestView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),

@@ -145,11 +145,18 @@ impl From<StandardView> for Standard {
     }
 }
 
+/// A project's standard as stored: the [`StandardView`] fields, spelled out rather
+/// than flattened, because the request type refuses unknown fields and a flattened
+/// copy would carry that refusal into this answer's schema.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectStandardView {
     project_id: String,
-    #[serde(flatten)]
-    standard: StandardView,
+    max_pending_security_days: u32,
+    critical_findings_allowed: u32,
+    last_updated_alert_days: u32,
+    stale_after_checkins: u32,
+    checkin_interval_secs: u32,
+    full_scan_interval_hours: u32,
     /// `false`: the project uses the defaults.
     configured: bool,
     updated_at: Option<i64>,
@@ -157,9 +164,15 @@ pub(crate) struct ProjectStandardView {
 
 impl ProjectStandardView {
     fn new(project_id: String, p: ProjectStandard) -> ProjectStandardView {
+        let s = p.standard;
         ProjectStandardView {
             project_id,
-            standard: p.standard.into(),
+            max_pending_security_days: s.max_pending_security_days,
+            critical_findings_allowed: s.critical_findings_allowed,
+            last_updated_alert_days: s.last_updated_alert_days,
+            stale_after_checkins: s.stale_after_checkins,
+            checkin_interval_secs: s.checkin_interval_secs,
+            full_scan_interval_hours: s.full_scan_interval_hours,
             configured: p.configured,
             updated_at: p.updated_at,
         }
@@ -496,7 +509,7 @@ pub(crate) fn first_trend_day(now: i64, days: u32) -> i64 {
 /// name), `state` (`compliant`, `non_compliant`), `stale`, `limit`, `offset`.
 #[utoipa::path(get, path = "/hosts", tag = "compliance", params(
     ("project" = Option<String>, Query), ("state" = Option<String>, Query),
-    ("stale" = Option<bool>, Query), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("stale" = Option<bool>, Query), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<HostComplianceView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -530,7 +543,7 @@ async fn list_host_compliance(
 /// `project` (id or name), `package`, `limit`, `offset`.
 #[utoipa::path(get, path = "/unauthorized", tag = "compliance", params(
     ("host" = Option<String>, Query), ("project" = Option<String>, Query),
-    ("package" = Option<String>, Query), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("package" = Option<String>, Query), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<UnauthorizedView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -582,7 +595,7 @@ async fn host_compliance(
 
 /// One host's unauthorized packages with time-to-detect.
 #[utoipa::path(get, path = "/api/v1/hosts/{id}/unauthorized", tag = "compliance", params(
-    ("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<UnauthorizedView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -729,7 +742,7 @@ pub(crate) async fn set_software_policy(
 }
 
 /// Recent scans, newest first.
-#[utoipa::path(get, path = "/", tag = "scans", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "scans", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<ScanView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

@@ -79,7 +79,7 @@ pub(crate) struct CreatedEnrollmentToken {
 }
 
 /// Every enrolment token, newest first.
-#[utoipa::path(get, path = "/", tag = "enrollment-tokens", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "enrollment-tokens", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<EnrollmentTokenView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

@@ -137,7 +137,7 @@ pub(crate) struct RequestException {
     ("status" = Option<String>, Query), ("active" = Option<bool>, Query),
     ("advisory" = Option<String>, Query), ("host" = Option<String>, Query),
     ("project" = Option<String>, Query),
-    ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<ExceptionView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),

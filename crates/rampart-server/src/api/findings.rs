@@ -102,7 +102,7 @@ pub(crate) struct FindingCountsView {
     ("severity" = Option<String>, Query), ("min_severity" = Option<String>, Query),
     ("advisory" = Option<String>, Query), ("package" = Option<String>, Query),
     ("project" = Option<String>, Query), ("host" = Option<String>, Query),
-    ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<FindingView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),

@@ -56,7 +56,7 @@ impl From<rampart_store::Agent> for AgentView {
 }
 
 /// The agents (certificates) enrolled for a host, revoked ones included.
-#[utoipa::path(get, path = "/{id}/agents", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}/agents", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<AgentView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -239,7 +239,7 @@ pub(crate) async fn project_id(
 #[utoipa::path(get, path = "/", tag = "hosts", params(
     ("project" = Option<String>, Query), ("label" = Option<Vec<String>>, Query),
     ("os" = Option<String>, Query), ("has_critical" = Option<bool>, Query),
-    ("q" = Option<String>, Query), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("q" = Option<String>, Query), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<HostView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -308,7 +308,7 @@ async fn delete_host(
 }
 
 /// The packages installed on a host.
-#[utoipa::path(get, path = "/{id}/packages", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}/packages", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<PackageView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -340,7 +340,7 @@ async fn host_packages(
 }
 
 /// Upgrades pending on a host, from its latest inventory.
-#[utoipa::path(get, path = "/{id}/updates", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}/updates", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<UpdateView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -371,7 +371,7 @@ async fn host_updates(
 }
 
 /// A host's open findings, worst first.
-#[utoipa::path(get, path = "/{id}/findings", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}/findings", tag = "hosts", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<FindingView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

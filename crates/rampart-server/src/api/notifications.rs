@@ -149,7 +149,7 @@ fn check_events(events: &[String]) -> ApiResult<()> {
 }
 
 /// Every channel.
-#[utoipa::path(get, path = "/", tag = "notifications", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "notifications", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<ChannelView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -390,7 +390,7 @@ impl DeliveryView {
     ("status" = Option<String>, Query, description = "pending, delivered or failed"),
     ("channel" = Option<String>, Query, description = "channel id"),
     ("event" = Option<String>, Query, description = "event id"),
-    ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query),
+    ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<DeliveryView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),

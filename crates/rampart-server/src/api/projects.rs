@@ -64,7 +64,7 @@ pub(crate) struct UpdateProject {
 }
 
 /// Every project.
-#[utoipa::path(get, path = "/", tag = "projects", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "projects", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<ProjectView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

@@ -216,7 +216,7 @@ fn spec<'a>(req: &'a ScheduleRequest, checked: &'a Checked) -> ReportScheduleSpe
 }
 
 /// Every schedule, by name.
-#[utoipa::path(get, path = "/", tag = "reports", params(("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/", tag = "reports", params(("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<ScheduleView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
@@ -302,7 +302,7 @@ async fn delete_schedule(
 }
 
 /// A schedule's runs, newest first.
-#[utoipa::path(get, path = "/{id}/runs", tag = "reports", params(("id" = String, Path), ("limit" = Option<u32>, Query), ("offset" = Option<u64>, Query)), responses(
+#[utoipa::path(get, path = "/{id}/runs", tag = "reports", params(("id" = String, Path), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query)), responses(
     (status = 200, body = List<RunView>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]
