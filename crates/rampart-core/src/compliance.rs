@@ -90,42 +90,32 @@ pub struct StandardError {
 }
 
 impl Standard {
+    /// Each field's accepted range (name, min, max), inclusive: the one statement of
+    /// the rule, which the API's document repeats and its tests compare.
+    pub const LIMITS: [(&'static str, u32, u32); 6] = [
+        ("max_pending_security_days", 0, 3650),
+        ("critical_findings_allowed", 0, 1_000_000),
+        ("last_updated_alert_days", 1, 3650),
+        ("stale_after_checkins", 1, 1000),
+        ("checkin_interval_secs", 1, 86_400),
+        ("full_scan_interval_hours", 1, 24 * 366),
+    ];
+
     /// Checks every field lies in a sensible range (a zero interval would make every
     /// host stale; ten years of pending is no standard).
     pub fn validate(&self) -> Result<(), StandardError> {
-        let checks = [
-            (
-                "max_pending_security_days",
-                self.max_pending_security_days,
-                0,
-                3650,
-            ),
-            (
-                "critical_findings_allowed",
-                self.critical_findings_allowed,
-                0,
-                1_000_000,
-            ),
-            (
-                "last_updated_alert_days",
-                self.last_updated_alert_days,
-                1,
-                3650,
-            ),
-            ("stale_after_checkins", self.stale_after_checkins, 1, 1000),
-            (
-                "checkin_interval_secs",
-                self.checkin_interval_secs,
-                1,
-                86_400,
-            ),
-            (
-                "full_scan_interval_hours",
-                self.full_scan_interval_hours,
-                1,
-                24 * 366,
-            ),
+        let values = [
+            self.max_pending_security_days,
+            self.critical_findings_allowed,
+            self.last_updated_alert_days,
+            self.stale_after_checkins,
+            self.checkin_interval_secs,
+            self.full_scan_interval_hours,
         ];
+        let checks = Self::LIMITS
+            .iter()
+            .zip(values)
+            .map(|(&(field, min, max), value)| (field, value, min, max));
         for (field, value, min, max) in checks {
             if !(min..=max).contains(&value) {
                 return Err(StandardError { field, min, max });

@@ -258,6 +258,14 @@ pub enum RequestError {
     ExpiryInPast,
 }
 
+/// An advisory id or alias as feeds spell them: 1–128 letters, digits and `- : . + / _`.
+pub fn is_advisory_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+' | '/' | '_'))
+}
+
 /// Checks what a requester typed. Advisory ids are restricted to the characters real
 /// ids use, which also keeps them safe inside the store's alias `LIKE` pattern.
 pub fn validate_request(
@@ -267,18 +275,13 @@ pub fn validate_request(
     expires_at: Millis,
     now: Millis,
 ) -> Result<(), RequestError> {
-    let id_ok = !advisory.is_empty()
-        && advisory.len() <= 128
-        && advisory
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+' | '/' | '_'));
-    if !id_ok {
+    if !is_advisory_id(advisory) {
         return Err(RequestError::Advisory);
     }
-    if reason.trim().is_empty() || reason.len() > 4000 {
+    if reason.trim().is_empty() || reason.chars().count() > 4000 {
         return Err(RequestError::Reason);
     }
-    if ticket.is_some_and(|t| t.len() > 256) {
+    if ticket.is_some_and(|t| t.chars().count() > 256) {
         return Err(RequestError::Ticket);
     }
     if expires_at <= now {

@@ -80,7 +80,7 @@ pub async fn create_api_token(
 ) -> Result<IssuedApiToken, ApiError> {
     let roles = crate::auth::roles_of(user);
     if let Some(extra) = scope.iter().find(|r| !roles.contains(r)) {
-        return Err(ApiError::bad_request(format!(
+        return Err(ApiError::Forbidden(format!(
             "token scope {extra} is not one of {}'s roles",
             user.name
         )));

@@ -18,6 +18,7 @@ pub(crate) mod feeds;
 pub(crate) mod findings;
 pub(crate) mod hosts;
 pub(crate) mod notifications;
+pub(crate) mod params;
 mod projects;
 mod report_schedules;
 pub(crate) mod reports;
@@ -141,6 +142,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
     };
     let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in params::parameter_components() {
+        components.schemas.entry(name).or_insert(schema);
+    }
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -276,6 +280,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     }
 }
 
+/// The `advisory` filter: an advisory id or alias, as the document's pattern says.
+pub(crate) fn advisory_filter(query: &Query) -> ApiResult<Option<String>> {
+    let advisory = query.one("advisory")?;
+    if let Some(a) = &advisory
+        && !rampart_core::exceptions::is_advisory_id(a)
+    {
+        return Err(ApiError::bad_request(
+            "advisory must be an advisory id or alias (letters, digits, - : . + / _), at most 128 characters",
+        ));
+    }
+    Ok(advisory)
+}
+
 /// Largest page a listing returns.
 pub(crate) const MAX_LIMIT: u32 = 1000;
 
@@ -295,7 +312,8 @@ impl Query {
         Ok(self)
     }
 
-    /// The value of a key given at most once.
+    /// The value of a key given at most once. An empty value is a value (`status=`
+    /// is refused by the parser like any other unknown status), not an absent key.
     pub(crate) fn one(&self, key: &str) -> ApiResult<Option<String>> {
         let mut values = self.pairs.iter().filter(|(k, _)| k == key);
         let first = values.next().map(|(_, v)| v.clone());
@@ -304,7 +322,7 @@ impl Query {
                 "query parameter {key:?} given twice"
             )));
         }
-        Ok(first.filter(|v| !v.is_empty()))
+        Ok(first)
     }
 
     pub(crate) fn all(&self, key: &str) -> impl Iterator<Item = &str> {

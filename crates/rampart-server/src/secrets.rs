@@ -134,11 +134,20 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
 /// The smallest password length accepted for new passwords.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
+/// The longest password accepted for new passwords (a pass phrase fits many times).
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
 /// Refuses passwords too short to resist guessing.
 pub fn check_password_policy(password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
         return Err(format!(
             "password must be at least {MIN_PASSWORD_LEN} characters long"
+        ));
+    }
+    if len > MAX_PASSWORD_LEN {
+        return Err(format!(
+            "password must be at most {MAX_PASSWORD_LEN} characters long"
         ));
     }
     Ok(())

@@ -53,14 +53,15 @@ impl From<&ApiToken> for ApiTokenView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateToken {
     /// A label for the token; generated when absent.
+    #[schema(value_type = Option<super::params::Name>)]
     name: Option<String>,
     /// Roles to limit the token to (a subset of the owner's); default the owner's.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<super::params::Role>)]
     roles: Vec<RoleName>,
     /// Lifetime in seconds; absent: the server's default (90 days unless configured).
     /// At most the server's maximum (365 days unless configured).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 31536000)]
     expires_in: Option<u64>,
     /// Owner (user id); default the caller. Another user needs the api_tokens permission.
     user_id: Option<String>,

@@ -27,8 +27,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct BootstrapRequest {
     /// The secret the server printed at start.
+    #[schema(max_length = 128)]
     secret: String,
+    #[schema(value_type = super::params::Name)]
     name: String,
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
 }
 

@@ -57,7 +57,7 @@ impl From<ChangeRequest> for ChangeRequestView {
 
 /// Change requests, most recently updated first.
 #[utoipa::path(get, path = "/", tag = "change-requests", params(
-    ("status" = Option<String>, Query, description = "open or closed"),
+    ("status" = Option<super::params::ChangeRequestStatus>, Query),
     ("project" = Option<String>, Query, description = "project id"),
     ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(

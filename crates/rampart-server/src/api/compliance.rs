@@ -106,16 +106,22 @@ pub(crate) struct ComplianceView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct StandardView {
     /// Longest a security update may stay pending after its release (days; default 7).
+    #[schema(minimum = 0, maximum = 3650)]
     max_pending_security_days: u32,
     /// Open critical findings allowed, exceptions excluded (default 0).
+    #[schema(minimum = 0, maximum = 1000000)]
     critical_findings_allowed: u32,
     /// Days without a package change before a host is flagged (default 90).
+    #[schema(minimum = 1, maximum = 3650)]
     last_updated_alert_days: u32,
     /// Missed check-ins before a host is stale (default 3).
+    #[schema(minimum = 1, maximum = 1000)]
     stale_after_checkins: u32,
     /// Expected check-in interval, seconds (default 60).
+    #[schema(minimum = 1, maximum = 86400)]
     checkin_interval_secs: u32,
     /// Full re-evaluation interval, hours (default 168, weekly).
+    #[schema(minimum = 1, maximum = 8784)]
     full_scan_interval_hours: u32,
 }
 
@@ -185,9 +191,11 @@ pub(crate) struct SoftwarePolicyBody {
     /// Package-name globs (`*`, `?`, `[a-z]`, `[!a-z]`, `\x`); when non-empty, anything
     /// else is unauthorized.
     #[serde(default)]
+    #[schema(value_type = Vec<super::params::Glob>)]
     allow: Vec<String>,
     /// Globs always unauthorized (deny wins over allow).
     #[serde(default)]
+    #[schema(value_type = Vec<super::params::Glob>)]
     deny: Vec<String>,
 }
 
@@ -464,7 +472,7 @@ pub(crate) async fn summaries(state: &AppState, only: Option<&str>) -> ApiResult
 /// Daily compliance figures of the estate or a project over the last `days` days
 /// (default 30, at most 366), for trend charts.
 #[utoipa::path(get, path = "/trend", tag = "compliance", params(
-    ("days" = Option<u32>, Query), ("project" = Option<String>, Query),
+    ("days" = Option<u32>, Query, minimum = 1, maximum = 366), ("project" = Option<String>, Query),
 ), responses(
     (status = 200, body = TrendView),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -508,7 +516,7 @@ pub(crate) fn first_trend_day(now: i64, days: u32) -> i64 {
 /// Hosts with their last evaluation, non-compliant first. Filters: `project` (id or
 /// name), `state` (`compliant`, `non_compliant`), `stale`, `limit`, `offset`.
 #[utoipa::path(get, path = "/hosts", tag = "compliance", params(
-    ("project" = Option<String>, Query), ("state" = Option<String>, Query),
+    ("project" = Option<String>, Query), ("state" = Option<super::params::ComplianceState>, Query),
     ("stale" = Option<bool>, Query), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
     (status = 200, body = List<HostComplianceView>),
@@ -825,5 +833,17 @@ mod tests {
         assert_eq!(super::date_of_day(0), "1970-01-01");
         assert_eq!(super::date_of_day(20_454), "2026-01-01");
         assert_eq!(super::date_of_day(19_782), "2024-02-29");
+    }
+
+    /// The document's ranges are the domain's (`Standard::LIMITS`), field by field.
+    #[test]
+    fn the_standard_schema_states_the_domain_limits() {
+        let schema =
+            serde_json::to_value(<super::StandardView as utoipa::PartialSchema>::schema()).unwrap();
+        for (field, min, max) in super::Standard::LIMITS {
+            let p = &schema["properties"][field];
+            assert_eq!(p["minimum"], min, "{field}: {p}");
+            assert_eq!(p["maximum"], max, "{field}: {p}");
+        }
     }
 }

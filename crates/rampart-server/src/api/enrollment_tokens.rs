@@ -65,8 +65,10 @@ pub(crate) struct CreateEnrollmentToken {
     #[serde(default)]
     labels: BTreeMap<String, String>,
     /// Lifetime in seconds (default one day, at most thirty).
+    #[schema(minimum = 1, maximum = 2592000)]
     expires_in: Option<u64>,
     /// How many hosts may enrol with it (default 1).
+    #[schema(minimum = 1, maximum = 1000000)]
     max_uses: Option<u32>,
 }
 
@@ -141,8 +143,10 @@ pub(crate) async fn issue(
         )));
     }
     let max_uses = max_uses.unwrap_or(1);
-    if max_uses == 0 {
-        return Err(ApiError::bad_request("max_uses must be at least 1"));
+    if max_uses == 0 || max_uses > 1_000_000 {
+        return Err(ApiError::bad_request(
+            "max_uses must be between 1 and 1000000",
+        ));
     }
     let project_id = super::hosts::project_id(state, project).await?;
     let now = state.now();

@@ -121,10 +121,13 @@ impl ExceptionView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestException {
     /// Advisory id or alias (`CVE-2024-1234` covers the DSA that fixes it).
+    #[schema(value_type = super::params::AdvisoryId)]
     pub(crate) advisory: String,
     pub(crate) scope: ScopeView,
+    #[schema(value_type = super::params::Reason)]
     pub(crate) reason: String,
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub(crate) ticket: Option<String>,
     /// Unix milliseconds; the exception stops applying then, by itself.
     pub(crate) expires_at: i64,
@@ -134,8 +137,8 @@ pub(crate) struct RequestException {
 /// revoked), `active` (`true`: in force now), `advisory`, `host`, `project` (id or
 /// name: exceptions scoped to it), `limit`, `offset`.
 #[utoipa::path(get, path = "/", tag = "exceptions", params(
-    ("status" = Option<String>, Query), ("active" = Option<bool>, Query),
-    ("advisory" = Option<String>, Query), ("host" = Option<String>, Query),
+    ("status" = Option<super::params::ExceptionStatus>, Query), ("active" = Option<bool>, Query),
+    ("advisory" = Option<super::params::AdvisoryId>, Query), ("host" = Option<String>, Query),
     ("project" = Option<String>, Query),
     ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
@@ -153,7 +156,7 @@ async fn list_exceptions(
     let filter = ExceptionFilter {
         status: query.parsed::<ExceptionStatus>("status")?,
         active_at: query.parsed::<bool>("active")?.filter(|a| *a).map(|_| now),
-        advisory: query.one("advisory")?,
+        advisory: super::advisory_filter(&query)?,
         host_id: query.one("host")?,
         project_id: super::hosts::project_id(&state, query.one("project")?).await?,
     };

@@ -220,7 +220,7 @@ struct UploadParams {
 /// replaces what it imported before.
 #[utoipa::path(post, path = "/import", tag = "feeds",
     params(("name" = Option<String>, Query, description = "label of the uploaded feed (1-100 printable characters)", min_length = 1, max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f]+$")),
-    request_body(content = String, content_type = "application/octet-stream", description = "the feed file: OSV zip, OSV JSON, or Alpine secdb YAML"),
+    request_body(content = super::params::FeedFile, content_type = "application/octet-stream", description = "the feed file: OSV zip, OSV JSON, or Alpine secdb YAML"),
     responses(
         (status = 200, body = ImportResult),
         (status = "4XX", description = "error: bad_request (not a feed), payload_too_large, unsupported_media_type", body = super::ErrorResponse),

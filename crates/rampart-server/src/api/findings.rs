@@ -99,8 +99,8 @@ pub(crate) struct FindingCountsView {
 /// `advisory` (id or alias), `package` (binary or source), `project` (id or name),
 /// `host`, `limit`, `offset`.
 #[utoipa::path(get, path = "/", tag = "findings", params(
-    ("severity" = Option<String>, Query), ("min_severity" = Option<String>, Query),
-    ("advisory" = Option<String>, Query), ("package" = Option<String>, Query),
+    ("severity" = Option<super::params::Severity>, Query), ("min_severity" = Option<super::params::Severity>, Query),
+    ("advisory" = Option<super::params::AdvisoryId>, Query), ("package" = Option<String>, Query),
     ("project" = Option<String>, Query), ("host" = Option<String>, Query),
     ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
@@ -141,8 +141,8 @@ async fn list_findings(
 /// Finding counts for the same filters as the listing, with risk exceptions applied at
 /// the time of the request: `excepted`, and the others per severity.
 #[utoipa::path(get, path = "/counts", tag = "findings", params(
-    ("severity" = Option<String>, Query), ("min_severity" = Option<String>, Query),
-    ("advisory" = Option<String>, Query), ("package" = Option<String>, Query),
+    ("severity" = Option<super::params::Severity>, Query), ("min_severity" = Option<super::params::Severity>, Query),
+    ("advisory" = Option<super::params::AdvisoryId>, Query), ("package" = Option<String>, Query),
     ("project" = Option<String>, Query), ("host" = Option<String>, Query),
 ), responses(
     (status = 200, body = FindingCountsView),
@@ -177,7 +177,7 @@ async fn filter(state: &AppState, query: &Query) -> ApiResult<FindingFilter> {
     Ok(FindingFilter {
         severity: query.parsed::<SeverityLevel>("severity")?,
         min_severity: query.parsed::<SeverityLevel>("min_severity")?,
-        advisory: query.one("advisory")?,
+        advisory: super::advisory_filter(&query)?,
         package: query.one("package")?,
         project_id: super::hosts::project_id(state, query.one("project")?).await?,
         host_id: query.one("host")?,

@@ -237,7 +237,7 @@ pub(crate) async fn project_id(
 /// match), `os` (`debian` or `debian:12`), `has_critical`, `q` (hostname or label
 /// substring), `limit`, `offset`.
 #[utoipa::path(get, path = "/", tag = "hosts", params(
-    ("project" = Option<String>, Query), ("label" = Option<Vec<String>>, Query),
+    ("project" = Option<String>, Query), ("label" = Option<Vec<super::params::LabelFilter>>, Query),
     ("os" = Option<String>, Query), ("has_critical" = Option<bool>, Query),
     ("q" = Option<String>, Query), ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),
 ), responses(
@@ -396,7 +396,7 @@ async fn host_findings(
 }
 
 /// Replaces a host's labels.
-#[utoipa::path(put, path = "/{id}/labels", tag = "hosts", params(("id" = String, Path)), request_body = BTreeMap<String, String>, responses(
+#[utoipa::path(put, path = "/{id}/labels", tag = "hosts", params(("id" = String, Path)), request_body = super::params::Labels, responses(
     (status = 200, body = HostView),
     (status = "4XX", description = "error", body = super::ErrorResponse),
 ))]

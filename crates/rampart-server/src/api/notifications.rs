@@ -94,8 +94,9 @@ pub(crate) struct CreatedChannel {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateChannel {
+    #[schema(value_type = super::params::Name)]
     pub(crate) name: String,
-    /// `email` or `webhook`.
+    #[schema(value_type = super::params::ChannelKind)]
     pub(crate) kind: String,
     /// Email: `host`, `port`, `security` (`starttls` default, `tls`, `plain` for loopback
     /// only), `username`, `from`, `to`, `ca_pem`, `hello_name`, `timeout_secs`.
@@ -106,6 +107,7 @@ pub(crate) struct CreateChannel {
     /// secret.
     pub(crate) secret: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<super::params::EventKind>)]
     pub(crate) events: Vec<String>,
     pub(crate) project_id: Option<String>,
     #[serde(default = "yes")]
@@ -126,6 +128,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateChannel {
+    #[schema(value_type = Option<super::params::Name>)]
     name: Option<String>,
     #[schema(value_type = Option<Object>)]
     config: Option<serde_json::Value>,
@@ -133,6 +136,7 @@ pub(crate) struct UpdateChannel {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     secret: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<super::params::EventKind>>)]
     events: Option<Vec<String>>,
     /// A project, or `null` for every project.
     #[serde(default, deserialize_with = "present")]
@@ -387,7 +391,7 @@ impl DeliveryView {
 
 /// Deliveries, newest first.
 #[utoipa::path(get, path = "/", tag = "notifications", params(
-    ("status" = Option<String>, Query, description = "pending, delivered or failed"),
+    ("status" = Option<super::params::DeliveryStatus>, Query),
     ("channel" = Option<String>, Query, description = "channel id"),
     ("event" = Option<String>, Query, description = "event id"),
     ("limit" = Option<u32>, Query, maximum = 1000), ("offset" = Option<u64>, Query),

@@ -48,6 +48,7 @@ impl From<Project> for ProjectView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProject {
+    #[schema(value_type = super::params::Name)]
     name: String,
     #[serde(default)]
     description: String,
@@ -58,6 +59,7 @@ pub(crate) struct CreateProject {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProject {
+    #[schema(value_type = Option<super::params::Name>)]
     name: Option<String>,
     description: Option<String>,
     selector: Option<BTreeMap<String, String>>,

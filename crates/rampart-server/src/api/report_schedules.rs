@@ -113,15 +113,18 @@ impl From<ReportRun> for RunView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScheduleRequest {
     /// Shown in the mail's subject.
+    #[schema(value_type = super::params::Text100)]
     name: String,
-    /// `compliance` or `findings`.
+    #[schema(value_type = super::params::ReportKind)]
     report: String,
     /// Project id or name; absent for the whole estate.
     project: Option<String>,
-    /// `csv`, `json` or `pdf` (default).
+    /// `pdf` by default.
     #[serde(default = "pdf")]
+    #[schema(value_type = super::params::ReportFormat)]
     format: String,
     /// Five-field cron expression (`0 7 * * MON`) or a nickname (`@weekly`).
+    #[schema(min_length = 1)]
     cron: String,
     /// IANA time zone the cron expression is read in (default `UTC`).
     #[serde(default = "utc")]
@@ -153,7 +156,7 @@ struct Checked {
 
 async fn check(state: &AppState, req: &ScheduleRequest) -> ApiResult<Checked> {
     let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || req.name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "name must be 1-100 characters without control characters",
         ));

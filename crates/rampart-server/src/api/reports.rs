@@ -48,7 +48,7 @@ const ALL: Page = Page {
 /// `pdf`. The JSON shape is documented in `rampart_reports::json`.
 #[utoipa::path(get, path = "/compliance", tag = "reports", params(
     ("project" = Option<String>, Query, description = "project id or name"),
-    ("format" = Option<String>, Query, description = "csv, json (default) or pdf"),
+    ("format" = Option<super::params::ReportFormat>, Query, description = "json by default"),
 ), responses(
     (status = 200, description = "the report, as an attachment", content(
         (String = "text/csv"), (Object = "application/json"), (Vec<u8> = "application/pdf")
@@ -72,8 +72,8 @@ async fn compliance_report(
 /// (exact level) narrow it; `format` is `csv`, `json` (default) or `pdf`.
 #[utoipa::path(get, path = "/findings", tag = "reports", params(
     ("project" = Option<String>, Query, description = "project id or name"),
-    ("severity" = Option<String>, Query, description = "critical, high, medium, low or unknown"),
-    ("format" = Option<String>, Query, description = "csv, json (default) or pdf"),
+    ("severity" = Option<super::params::Severity>, Query),
+    ("format" = Option<super::params::ReportFormat>, Query, description = "json by default"),
 ), responses(
     (status = 200, description = "the report, as an attachment", content(
         (String = "text/csv"), (Object = "application/json"), (Vec<u8> = "application/pdf")

@@ -27,7 +27,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
+    #[schema(max_length = 256)]
     name: String,
+    #[schema(max_length = 1024)]
     password: String,
 }
 
@@ -186,8 +188,10 @@ async fn logout(
     Authenticated(caller): Authenticated,
 ) -> ApiResult<Response> {
     let Via::Session { id_hash, .. } = &caller.via else {
-        return Err(ApiError::bad_request(
-            "this request is authenticated by an API token, not a session; revoke the token instead",
+        // A well-formed request that conflicts with how the caller is authenticated.
+        return Err(ApiError::Conflict(
+            "this request is authenticated by an API token, not a session; revoke the token instead"
+                .into(),
         ));
     };
     let clear = end(&state, id_hash).await?;

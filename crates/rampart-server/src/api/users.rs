@@ -49,18 +49,21 @@ impl From<&User> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUser {
+    #[schema(value_type = super::params::Name)]
     name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = super::params::Role)]
     role: RoleName,
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUser {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<super::params::Role>)]
     role: Option<RoleName>,
     disabled: Option<bool>,
+    #[schema(min_length = 12, max_length = 1024)]
     password: Option<String>,
 }
 

@@ -10,6 +10,7 @@ mod reports;
 #[path = "../../../rampart-agent/tests/it/roots.rs"]
 mod roots;
 mod scan;
+mod schemathesis;
 mod server;
 mod support;
 mod vercmp;
