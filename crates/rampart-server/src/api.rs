@@ -23,6 +23,7 @@ mod projects;
 mod report_schedules;
 pub(crate) mod reports;
 pub(crate) mod session;
+mod strict_json;
 mod system;
 mod users;
 
@@ -229,7 +230,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let axum::Json(mut value) =
             axum::Json::<serde_json::Value>::from_request(req, state).await?;
         integral_floats_as_integers(&mut value);
-        serde_json::from_value(value)
+        T::deserialize(strict_json::Strict(value))
             .map(Json)
             .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
     }

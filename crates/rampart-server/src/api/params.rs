@@ -78,9 +78,14 @@ text!(
 
 /// The types query parameters name: the route macros collect the schemas of bodies
 /// and answers, not of parameters, so the document registers these itself.
-pub(crate) fn parameter_components()
--> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)> {
-    fn one<T: ToSchema>() -> (String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) {
+pub(crate) fn parameter_components() -> Vec<(
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+)> {
+    fn one<T: ToSchema>() -> (
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    ) {
         (T::name().into_owned(), T::schema())
     }
     vec![
@@ -253,7 +258,10 @@ mod tests {
         use rampart_core::severity::SeverityLevel;
         same(
             listed::<Severity>(),
-            SeverityLevel::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+            SeverityLevel::ALL
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
         );
         same(
             listed::<ExceptionStatus>(),
@@ -286,7 +294,8 @@ mod tests {
             rampart_core::compliance::State::from_str(&v).unwrap();
         }
         for v in listed::<ChangeRequestStatus>() {
-            v.parse::<rampart_core::change_request::ChangeRequestStatus>().unwrap();
+            v.parse::<rampart_core::change_request::ChangeRequestStatus>()
+                .unwrap();
         }
         for v in listed::<DeliveryStatus>() {
             v.parse::<rampart_store::DeliveryStatus>().unwrap();
@@ -315,6 +324,9 @@ mod tests {
         assert_eq!(schema["maxLength"], 64);
         // The escapes reach the document as regex escapes, not as control characters.
         let text = serde_json::to_value(<Text100 as utoipa::PartialSchema>::schema()).unwrap();
-        assert!(text["pattern"].as_str().unwrap().contains("\\x00"), "{text}");
+        assert!(
+            text["pattern"].as_str().unwrap().contains("\\x00"),
+            "{text}"
+        );
     }
 }

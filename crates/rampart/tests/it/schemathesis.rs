@@ -31,7 +31,9 @@ fn the_api_conforms_to_its_openapi_document() {
             std::env::var_os("CI").is_none(),
             "schemathesis is required in CI (set RAMPART_SCHEMATHESIS); .ci/run installs it"
         );
-        eprintln!("skipping: schemathesis not installed (pip install schemathesis, or set RAMPART_SCHEMATHESIS)");
+        eprintln!(
+            "skipping: schemathesis not installed (pip install schemathesis, or set RAMPART_SCHEMATHESIS)"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -41,14 +43,28 @@ fn the_api_conforms_to_its_openapi_document() {
     let data_arg = data.to_str().unwrap();
     let out = rampart(
         &[
-            "admin", "create-user", "ada", "--role", "admin", "--password-file",
-            pw.to_str().unwrap(), "--data-dir", data_arg,
+            "admin",
+            "create-user",
+            "ada",
+            "--role",
+            "admin",
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--data-dir",
+            data_arg,
         ],
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = rampart(
-        &["admin", "create-token", "--user", "ada", "--data-dir", data_arg],
+        &[
+            "admin",
+            "create-token",
+            "--user",
+            "ada",
+            "--data-dir",
+            data_arg,
+        ],
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
