@@ -198,14 +198,23 @@ async fn enroll(
     let hostname = req.hostname.trim();
     check_hostname(hostname)?;
     let now = state.now();
-    // Sign first: a malformed CSR must not burn a use of the token. The certificate is
-    // discarded if the token turns out unusable.
+    // The token is looked at before any signing, so a caller without a usable token
+    // gets no work done by the CA; it is consumed only after the CSR was signed, so a
+    // malformed CSR burns no use of it. (The certificate is discarded if the token
+    // was used up in between.)
+    let hash = state.enrollment_issuer().hash_presented(&req.token);
+    match state.store().enrolment_token_by_hash(&hash).await {
+        Ok(t) if t.revoked_at.is_none() && t.expires_at > now && t.uses < t.max_uses => {}
+        Ok(_) | Err(rampart_store::Error::NotFound { .. }) => {
+            return Err(unusable_token(&state, &hash, now).await);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let agent_id = rampart_store::new_id(now);
     let validity =
         rampart_pki::Validity::from(system_time(now), state.config().agent_cert_lifetime);
     let cert = rampart_pki::sign_agent_csr(ca, &req.csr_pem, &agent_id, validity)
         .map_err(|e| ApiError::bad_request(format!("certificate signing request refused: {e}")))?;
-    let hash = state.enrollment_issuer().hash_presented(&req.token);
     let token = match state.store().consume_enrolment_token(&hash, now).await {
         Ok(token) => token,
         Err(rampart_store::Error::NotFound { .. }) => {

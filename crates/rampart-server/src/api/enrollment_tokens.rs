@@ -63,6 +63,7 @@ pub(crate) struct CreateEnrollmentToken {
     project: Option<String>,
     /// Labels every host enrolled with the token receives.
     #[serde(default)]
+    #[schema(value_type = super::params::Labels)]
     labels: BTreeMap<String, String>,
     /// Lifetime in seconds (default one day, at most thirty).
     #[schema(minimum = 1, maximum = 2592000)]
@@ -136,6 +137,7 @@ pub(crate) async fn issue(
     expires_in: Option<u64>,
     max_uses: Option<u32>,
 ) -> ApiResult<(String, EnrolmentToken)> {
+    super::hosts::check_labels(labels)?;
     let expires_in = expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
     if expires_in == 0 || expires_in > MAX_EXPIRES_IN_SECS {
         return Err(ApiError::bad_request(format!(

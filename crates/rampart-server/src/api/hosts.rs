@@ -395,6 +395,26 @@ async fn host_findings(
     )))
 }
 
+/// Checks labels (of a host, an enrolment token, a project selector) as the document's
+/// `Labels` schema states them: keys of 1-128 characters, values of at most 256, no
+/// control characters in either (they end up in logs, CSV and terminals).
+pub(crate) fn check_labels(labels: &BTreeMap<String, String>) -> ApiResult<()> {
+    let clean = |s: &str| !s.chars().any(char::is_control);
+    for (k, v) in labels {
+        if k.is_empty() || k.chars().count() > 128 || !clean(k) {
+            return Err(ApiError::bad_request(format!(
+                "label key {k:?} must be 1-128 characters without control characters"
+            )));
+        }
+        if v.chars().count() > 256 || !clean(v) {
+            return Err(ApiError::bad_request(format!(
+                "label {k:?}: the value must be at most 256 characters without control characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Replaces a host's labels.
 #[utoipa::path(put, path = "/{id}/labels", tag = "hosts", params(("id" = String, Path)), request_body = super::params::Labels, responses(
     (status = 200, body = HostView),
@@ -406,11 +426,7 @@ async fn set_labels(
     Path(id): Path<String>,
     Json(labels): Json<BTreeMap<String, String>>,
 ) -> ApiResult<Json<HostView>> {
-    if let Some(bad) = labels.keys().find(|k| k.is_empty() || k.len() > 128) {
-        return Err(ApiError::bad_request(format!(
-            "label key {bad:?} must be 1-128 characters"
-        )));
-    }
+    check_labels(&labels)?;
     state.store().set_host_labels(&id, &labels).await?;
     tracing::info!(by = %auth.user.name, host_id = %id, "host labels replaced");
     let host = state.store().get_host(&id).await?;

@@ -116,7 +116,8 @@ impl utoipa::PartialSchema for FeedFile {
 
 impl ToSchema for FeedFile {}
 
-/// A host's labels: keys of 1-128 characters, string values.
+/// Labels (of a host, an enrolment token, a project selector): keys of 1-128 characters,
+/// values of at most 256, no control characters (`hosts::check_labels`).
 pub(crate) struct Labels;
 
 impl utoipa::PartialSchema for Labels {
@@ -127,11 +128,16 @@ impl utoipa::PartialSchema for Labels {
             .property_names(Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
+                    .pattern(Some("^[^\\x00-\\x1f\\x7f-\\x9f]{1,128}$"))
                     .min_length(Some(1))
                     .max_length(Some(128)),
             ))
             .additional_properties(Some(AdditionalProperties::RefOr(
-                ObjectBuilder::new().schema_type(Type::String).into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[^\\x00-\\x1f\\x7f-\\x9f]*$"))
+                    .max_length(Some(256))
+                    .into(),
             )))
             .into()
     }

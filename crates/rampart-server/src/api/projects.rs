@@ -53,6 +53,7 @@ pub(crate) struct CreateProject {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    #[schema(value_type = super::params::Labels)]
     selector: BTreeMap<String, String>,
 }
 
@@ -62,6 +63,7 @@ pub(crate) struct UpdateProject {
     #[schema(value_type = Option<super::params::Name>)]
     name: Option<String>,
     description: Option<String>,
+    #[schema(value_type = Option<super::params::Labels>)]
     selector: Option<BTreeMap<String, String>>,
 }
 
@@ -94,6 +96,7 @@ async fn create_project(
     Json(req): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     check_name("project name", &req.name)?;
+    super::hosts::check_labels(&req.selector)?;
     let project = state
         .store()
         .create_project(
@@ -137,6 +140,9 @@ async fn update_project(
 ) -> ApiResult<Json<ProjectView>> {
     if let Some(name) = &req.name {
         check_name("project name", name)?;
+    }
+    if let Some(selector) = &req.selector {
+        super::hosts::check_labels(selector)?;
     }
     let project = state
         .store()
