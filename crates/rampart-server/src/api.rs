@@ -230,9 +230,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let axum::Json(mut value) =
             axum::Json::<serde_json::Value>::from_request(req, state).await?;
         integral_floats_as_integers(&mut value);
-        T::deserialize(strict_json::Strict(value))
+        serde_path_to_error::deserialize(strict_json::Strict(value))
             .map(Json)
-            .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+            .map_err(|e| {
+                // Name the field (`selector.env: invalid type …`) unless it is the body.
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path == "." {
+                    ApiError::bad_request(format!("invalid request body: {inner}"))
+                } else {
+                    ApiError::bad_request(format!("invalid request body: {path}: {inner}"))
+                }
+            })
     }
 }
 

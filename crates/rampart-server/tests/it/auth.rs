@@ -326,7 +326,7 @@ async fn tokens_expire_are_revocable_and_die_with_their_user() {
                 Some(json!({"roles": ["admin"]})),
             )
             .await;
-        assert_eq!(wide.status, StatusCode::BAD_REQUEST, "{}", wide.text);
+        assert_eq!(wide.status, StatusCode::FORBIDDEN, "{}", wide.text);
 
         // Revocation: the operator revokes its own token; the admin's is not theirs.
         let mine = t

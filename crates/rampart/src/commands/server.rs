@@ -77,7 +77,8 @@ pub(crate) struct Args {
         value_parser = parse_network
     )]
     outbound_allow: Vec<rampart_core::egress::IpNetwork>,
-    /// Lifetime of an API token created without --expires (e.g. 90d).
+    /// Lifetime of an API token created without an expiry (e.g. 90d; never more than
+    /// --api-token-max-lifetime).
     #[arg(long, env = "RAMPART_API_TOKEN_LIFETIME", default_value = "90d", value_parser = parse_duration)]
     api_token_lifetime: Duration,
     /// Longest lifetime an API token may be given; tokens older than this stop working.
@@ -321,9 +322,6 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         inventory_interval: args.inventory_interval,
         ..ServerConfig::default()
     };
-    if args.api_token_lifetime > args.api_token_max_lifetime {
-        anyhow::bail!("--api-token-lifetime must not be longer than --api-token-max-lifetime");
-    }
     let mut prepared = prepare(args.listen, &args.db, &args.tls, config, async |_| Ok(())).await?;
     let url = prepared.url();
     let ca = prepared.pki.ca_cert_path.display().to_string();

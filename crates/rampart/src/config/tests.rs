@@ -23,6 +23,9 @@ data_dir = "/srv/rampart"
 feeds = ["https://feeds.example/Debian/all.zip", "/srv/secdb"]
 feed_sync_interval = "1h"
 log_json = true
+outbound_allow = ["10.20.0.0/16", "127.0.0.1"]
+api_token_max_lifetime = "30d"
+max_inventory_packages = 20000
 "#,
     );
     let path = f.path().to_str().unwrap();
@@ -47,6 +50,9 @@ log_json = true
             "--log-json",
             "--feed=https://feeds.example/Debian/all.zip,/srv/secdb",
             "--feed-sync-interval=1h",
+            "--outbound-allow=10.20.0.0/16,127.0.0.1",
+            "--api-token-max-lifetime=30d",
+            "--max-inventory-packages=20000",
         ]
     );
     // And the result is something clap accepts.
