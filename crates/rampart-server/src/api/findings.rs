@@ -177,7 +177,7 @@ async fn filter(state: &AppState, query: &Query) -> ApiResult<FindingFilter> {
     Ok(FindingFilter {
         severity: query.parsed::<SeverityLevel>("severity")?,
         min_severity: query.parsed::<SeverityLevel>("min_severity")?,
-        advisory: super::advisory_filter(&query)?,
+        advisory: super::advisory_filter(query)?,
         package: query.one("package")?,
         project_id: super::hosts::project_id(state, query.one("project")?).await?,
         host_id: query.one("host")?,

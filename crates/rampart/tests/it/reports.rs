@@ -4,43 +4,13 @@
 
 use serde_json::Value;
 
-use crate::support::{ServerProcess, rampart, require_tool, stderr, stdout};
+use crate::support::{ServerProcess, offline_user_token, require_tool, stderr};
 
 #[test]
 fn reports_download_to_files_and_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let data_s = data.to_str().unwrap();
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let out = rampart(
-        &[
-            "admin",
-            "create-user",
-            "audrey",
-            "--role",
-            "auditor",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--data-dir",
-            data_s,
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = rampart(
-        &[
-            "admin",
-            "create-token",
-            "--user",
-            "audrey",
-            "--data-dir",
-            data_s,
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let token = stdout(&out).trim().to_owned();
+    let token = offline_user_token(&data, "audrey", "auditor");
 
     let server = ServerProcess::start(&data, &[]);
     let ca = server.ca.to_str().unwrap().to_owned();

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{ServerProcess, rampart, stderr, stdout};
+use crate::support::{ServerProcess, offline_user_token};
 
 /// The schemathesis command: `RAMPART_SCHEMATHESIS`, else `schemathesis` on the PATH.
 fn schemathesis() -> Option<PathBuf> {
@@ -38,38 +38,7 @@ fn the_api_conforms_to_its_openapi_document() {
     };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let data_arg = data.to_str().unwrap();
-    let out = rampart(
-        &[
-            "admin",
-            "create-user",
-            "ada",
-            "--role",
-            "admin",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--data-dir",
-            data_arg,
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = rampart(
-        &[
-            "admin",
-            "create-token",
-            "--user",
-            "ada",
-            "--data-dir",
-            data_arg,
-        ],
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let token = stdout(&out).trim().to_owned();
-    assert!(token.starts_with("rpt_"), "{token}");
+    let token = offline_user_token(&data, "ada", "admin");
 
     let server = ServerProcess::start(&data, &[]);
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");

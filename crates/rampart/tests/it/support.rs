@@ -261,6 +261,38 @@ pub(crate) fn json_out(out: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
 }
 
+/// Creates user `name` with `role` offline in `data` (`rampart admin create-user`, the
+/// password `correct horse battery staple`) and returns an API token for them
+/// (`rampart admin create-token`).
+pub(crate) fn offline_user_token(data: &std::path::Path, name: &str, role: &str) -> String {
+    let pw = data.with_extension("pw");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let data = data.to_str().unwrap();
+    let out = rampart(
+        &[
+            "admin",
+            "create-user",
+            name,
+            "--role",
+            role,
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--data-dir",
+            data,
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = rampart(
+        &["admin", "create-token", "--user", name, "--data-dir", data],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_owned();
+    assert!(token.starts_with("rpt_"), "{token}");
+    token
+}
+
 /// A real `rampart server` with an admin `ada` created offline and logged in through
 /// `rampart login`: what the CLI tests of the remote commands start from.
 pub(crate) struct LoggedInAdmin {
