@@ -108,6 +108,45 @@ fn cli_logs_in_and_manages_the_server_which_syncs_its_configured_feeds() {
     assert_eq!(feeds["items"][0]["source"], osv.display().to_string());
     assert_eq!(feeds["items"][0]["record_count"], 3);
 
+    // The configured sources are listed; a sync reports each, the missing one failing.
+    let sources = json(&cli(&["feeds", "sources", "-o", "json"]));
+    assert_eq!(sources["items"].as_array().unwrap().len(), 2, "{sources}");
+    let sync = cli(&["feeds", "sync", "-o", "json"]);
+    assert!(!sync.status.success(), "a failed source fails the command");
+    let sync: Value = serde_json::from_str(&stdout(&sync)).unwrap();
+    assert_eq!(
+        sync["items"][0]["import"]["feed"]["record_count"], 3,
+        "{sync}"
+    );
+    assert!(
+        sync["items"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing.zip"),
+        "{sync}"
+    );
+
+    // A directory on this machine is zipped by the CLI and uploaded; the server never
+    // sees the path.
+    let upload = json(&cli(&[
+        "feeds",
+        "import",
+        osv.to_str().unwrap(),
+        "--name",
+        "local-osv",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(upload["feed"]["source"], "upload:local-osv", "{upload}");
+    assert_eq!(upload["feed"]["record_count"], 3, "{upload}");
+    let missing = cli(&["feeds", "import", "/no/such/feed.json"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("/no/such/feed.json"),
+        "{}",
+        stderr(&missing)
+    );
+
     // Projects: create, list as CSV, update, delete.
     let created = json(&cli(&[
         "projects",
