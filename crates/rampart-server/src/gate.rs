@@ -1,9 +1,9 @@
 //! Bounds the work anonymous callers can make the server do at once. The routes anyone
 //! may POST to — login (an Argon2 run), bootstrap, agent enrolment (a CSR signature),
 //! the web login and set-up forms — share [`crate::ServerConfig::max_public_concurrency`]
-//! permits; a request that finds none is answered `503` with `Retry-After` at once,
-//! before its body is read, instead of queueing (a queue would hold every attacker's
-//! connection and body). Authenticated routes are not gated here: they answer 401
+//! permits; a request that finds none within two seconds is answered `503` with
+//! `Retry-After`, before its body is read, rather than queueing without end (a long
+//! queue would hold every attacker's connection). Authenticated routes are not gated here: they answer 401
 //! before reading a body, and their callers are accountable.
 
 use axum::extract::{Request, State};
@@ -12,6 +12,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::{ApiError, AppState};
+
+/// How long a request waits for a permit before it is shed.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// (method, path) of the unauthenticated routes that do work.
 pub(crate) const GATED_ROUTES: &[(&str, &str)] = &[
@@ -37,7 +40,13 @@ pub(crate) async fn shed_anonymous_overload(
     if !gated(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
-    let Ok(permit) = state.public_gate().clone().try_acquire_owned() else {
+    // A short wait absorbs a legitimate burst (a fleet enrolling at once) without
+    // letting callers queue up behind permits held by slow bodies.
+    let permit = tokio::time::timeout(QUEUE_WAIT, state.public_gate().clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let Some(permit) = permit else {
         tracing::warn!(
             path = request.uri().path(),
             "refused an unauthenticated request: too many at once"

@@ -273,7 +273,7 @@ async fn anonymous_routes_refuse_large_bodies() {
 
 /// Unauthenticated work is bounded: with every permit held by a caller that never
 /// finishes its body, the next anonymous request is answered 503 with `Retry-After`
-/// at once (a real socket, since the hold is a half-sent body); authenticated routes
+/// after a short wait (a real socket, since the hold is a half-sent body); authenticated routes
 /// and probes are unaffected, and the permits come back when the holders leave.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_requests_are_shed_beyond_the_concurrency_bound() {
