@@ -171,8 +171,20 @@ impl FindingsEngine {
             }
         }
         let mut sets = Vec::with_capacity(groups.len());
+        let mut gone = Vec::new();
         for (release, hash) in groups.keys() {
-            sets.push((release.clone(), self.store.package_set(hash).await?));
+            match self.store.package_set(hash).await {
+                Ok(set) => sets.push((release.clone(), set)),
+                // Every host of this set moved on since the snapshot (and the set was
+                // collected): their own inventories recompute them.
+                Err(rampart_store::Error::NotFound { .. }) => {
+                    gone.push((release.clone(), hash.clone()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for key in gone {
+            groups.remove(&key);
         }
         let index = self.index();
         let per_group: Vec<Vec<Finding>> = tokio::task::spawn_blocking(move || {

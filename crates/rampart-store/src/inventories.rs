@@ -129,6 +129,18 @@ fn package(row: &impl RowExt) -> Result<Package> {
     })
 }
 
+/// The packages of rows from a `LEFT JOIN` on `package_set_members`: a row without a
+/// member (`name` NULL) stands for an empty set.
+fn members<R: RowExt>(rows: Vec<R>) -> Result<Vec<Package>> {
+    rows.iter()
+        .filter_map(|row| match row.opt_text("name") {
+            Ok(Some(_)) => Some(package(row)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect()
+}
+
 fn update(row: &impl RowExt) -> Result<HostUpdate> {
     let severity = match row.opt_text("severity")? {
         Some(word) => Some(word.parse::<SeverityLevel>().map_err(|e| Error::Corrupt {
@@ -162,6 +174,14 @@ pub struct UpdateCounts {
 
 /// Inventory history entries kept per host (the newest).
 pub const HISTORY_KEPT: i64 = 500;
+
+/// `lock` on PostgreSQL, `None` on SQLite (which has no row locks: one writer at a time).
+fn lock_suffix(backend: crate::BackendKind, lock: &'static str) -> Option<&'static str> {
+    match backend {
+        crate::BackendKind::Postgres => Some(lock),
+        crate::BackendKind::Sqlite => None,
+    }
+}
 
 /// Deletes the package set `$1` (and, by cascade, its members) unless a host uses it.
 const DELETE_SET_IF_UNUSED: &str = "DELETE FROM package_sets WHERE hash = $1
@@ -211,6 +231,15 @@ impl Store {
             let packages_changed =
                 previous.opt_text("package_set_hash")?.as_deref() != Some(set_hash.as_str());
 
+            // PostgreSQL: a share lock on an existing set keeps a concurrent check-in
+            // (whose host leaves it) from deleting it under us; if that delete won, the
+            // row is gone and the set is inserted afresh. SQLite serialises writers.
+            if let Some(lock) = lock_suffix(self.backend(), " FOR SHARE") {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT hash FROM package_sets WHERE hash = $1{lock}"
+                ));
+                sqlx::query(sql).bind(&set_hash).fetch_optional(&mut *tx).await?;
+            }
             let inserted = sqlx::query(
                 "INSERT INTO package_sets (hash, package_count, created_at) VALUES ($1, $2, $3)
                  ON CONFLICT (hash) DO NOTHING",
@@ -315,8 +344,16 @@ impl Store {
             .bind(HISTORY_KEPT)
             .execute(&mut *tx)
             .await?;
-            // The set this host used before goes when no host uses it any more.
+            // The set this host used before goes when no host uses it any more. On
+            // PostgreSQL its row is locked first (waiting for a check-in that is adopting
+            // it), so the NOT EXISTS of the next statement sees that host.
             if let Some(old) = previous.opt_text("package_set_hash")?.filter(|_| packages_changed) {
+                if let Some(lock) = lock_suffix(self.backend(), " FOR UPDATE") {
+                    let sql = sqlx::AssertSqlSafe(format!(
+                        "SELECT hash FROM package_sets WHERE hash = $1{lock}"
+                    ));
+                    sqlx::query(sql).bind(&old).fetch_optional(&mut *tx).await?;
+                }
                 sqlx::query(DELETE_SET_IF_UNUSED)
                     .bind(&old)
                     .execute(&mut *tx)
@@ -345,32 +382,42 @@ impl Store {
     }
 
     /// The packages installed on a host, in the order the agent sent them (empty before
-    /// its first inventory).
+    /// its first inventory). One statement: a check-in replacing the host's set (and
+    /// deleting the old one) cannot fall between reading the host and its packages.
     pub async fn host_packages(&self, host_id: &str) -> Result<Vec<Package>> {
-        let host = self.get_host(host_id).await?;
-        match host.package_set_hash {
-            Some(hash) => self.package_set(&hash).await,
-            None => Ok(Vec::new()),
-        }
+        with_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT h.id AS host_id, m.name, m.version, m.arch, m.source_name,
+                        m.source_version, m.format
+                 FROM hosts h
+                 LEFT JOIN package_set_members m ON m.set_hash = h.package_set_hash
+                 WHERE h.id = $1 ORDER BY m.position",
+            )
+            .bind(host_id)
+            .fetch_all(pool)
+            .await?;
+            found("host", (!rows.is_empty()).then_some(()))?;
+            members(rows)
+        })
     }
 
     /// The packages of a stored package set, in order; [`Error::NotFound`] for an
-    /// unknown hash.
+    /// unknown hash (or one deleted since: sets go when no host uses them). One
+    /// statement, so a set is never seen half deleted.
     pub async fn package_set(&self, set_hash: &str) -> Result<Vec<Package>> {
         with_pool!(self, pool => {
-            let exists = sqlx::query("SELECT hash FROM package_sets WHERE hash = $1")
-                .bind(set_hash)
-                .fetch_optional(pool)
-                .await?;
-            found("package set", exists)?;
             let rows = sqlx::query(
-                "SELECT name, version, arch, source_name, source_version, format
-                 FROM package_set_members WHERE set_hash = $1 ORDER BY position",
+                "SELECT s.hash, m.name, m.version, m.arch, m.source_name, m.source_version,
+                        m.format
+                 FROM package_sets s
+                 LEFT JOIN package_set_members m ON m.set_hash = s.hash
+                 WHERE s.hash = $1 ORDER BY m.position",
             )
             .bind(set_hash)
             .fetch_all(pool)
             .await?;
-            rows.iter().map(package).collect()
+            found("package set", (!rows.is_empty()).then_some(()))?;
+            members(rows)
         })
     }
 
@@ -494,13 +541,16 @@ impl Store {
     /// members; returns how many went. Check-ins remove a host's previous set
     /// themselves, so this only sweeps up after deletions.
     pub async fn collect_unused_package_sets(&self) -> Result<u64> {
+        // PostgreSQL: sets a check-in is adopting right now (share-locked) are skipped,
+        // not waited for; the next sweep looks again.
+        let lock = lock_suffix(self.backend(), " FOR UPDATE SKIP LOCKED").unwrap_or("");
+        let sql = sqlx::AssertSqlSafe(format!(
+            "DELETE FROM package_sets WHERE hash IN
+                 (SELECT s.hash FROM package_sets s WHERE NOT EXISTS
+                     (SELECT 1 FROM hosts h WHERE h.package_set_hash = s.hash){lock})"
+        ));
         with_pool!(self, pool => {
-            let done = sqlx::query(
-                "DELETE FROM package_sets WHERE NOT EXISTS
-                     (SELECT 1 FROM hosts h WHERE h.package_set_hash = package_sets.hash)",
-            )
-            .execute(pool)
-            .await?;
+            let done = sqlx::query(sql).execute(pool).await?;
             Ok(done.rows_affected())
         })
     }

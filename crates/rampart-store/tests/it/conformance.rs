@@ -53,6 +53,7 @@ conformance!(
     pending_updates_learn_what_they_fix,
     identical_packages_share_one_set,
     package_sets_no_host_uses_are_collected,
+    a_set_being_adopted_is_not_collected,
     findings_replace_keeps_first_seen,
     host_filters_and_pagination,
     finding_filters_and_pagination,
@@ -1866,4 +1867,43 @@ async fn package_sets_no_host_uses_are_collected(ctx: Ctx) {
     assert_eq!(history.total as usize, kept);
     assert_eq!(history.items[0].received_at, T0 + 10 + (kept + 2) as i64);
     assert_eq!(s.package_set_stats().await.unwrap(), (2, 32));
+}
+
+/// One host leaves a set while another adopts it, at the same time, over and over:
+/// neither check-in fails and the adopter's packages are always there (PostgreSQL locks
+/// the set's row; SQLite serialises the writers).
+async fn a_set_being_adopted_is_not_collected(ctx: Ctx) {
+    let s = &ctx.store;
+    let a = enrol(s, "a", &labels(&[]), T0).await;
+    let b = enrol(s, "b", &labels(&[]), T0).await;
+    for round in 0..12i64 {
+        let shared = packages(20 + round as usize);
+        let next = packages(60 + round as usize);
+        s.record_inventory(
+            &a.host.id,
+            &inventory("a", ("debian", "12"), shared.clone()),
+            T0 + round * 10,
+        )
+        .await
+        .unwrap();
+        let (a_next, b_shared) = (
+            inventory("a", ("debian", "12"), next),
+            inventory("b", ("debian", "12"), shared.clone()),
+        );
+        let leave = s.record_inventory(&a.host.id, &a_next, T0 + round * 10 + 1);
+        let adopt = s.record_inventory(&b.host.id, &b_shared, T0 + round * 10 + 2);
+        let (left, adopted) = tokio::join!(leave, adopt);
+        left.unwrap();
+        adopted.unwrap();
+        assert_eq!(
+            s.host_packages(&b.host.id).await.unwrap(),
+            shared,
+            "round {round}"
+        );
+        assert_eq!(
+            s.collect_unused_package_sets().await.unwrap(),
+            0,
+            "round {round}"
+        );
+    }
 }
