@@ -89,25 +89,31 @@ pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
 /// Argon2 runs allowed at once: each takes about 19 MiB and a core for tens of
 /// milliseconds, so a burst of logins queues here instead of exhausting memory and
 /// the blocking pool.
-fn hashing_permits() -> &'static tokio::sync::Semaphore {
-    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    PERMITS.get_or_init(|| {
+/// The permit travels into the blocking task, so a client that disconnects (dropping
+/// the request) cannot free it while its hash is still running.
+async fn hashing_permit() -> Option<tokio::sync::OwnedSemaphorePermit> {
+    static PERMITS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores.clamp(2, 16))
-    })
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(2, 16)))
+    });
+    permits.clone().acquire_owned().await.ok()
 }
 
 /// [`hash_password_blocking`] on the blocking pool, so a login never stalls the
 /// runtime's worker threads.
 pub async fn hash_password(password: String) -> Result<String, crate::ApiError> {
-    let _permit = hashing_permits()
-        .acquire()
+    let permit = hashing_permit()
         .await
-        .map_err(crate::ApiError::internal)?;
-    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
-        .await
-        .map_err(crate::ApiError::internal)?
-        .map_err(crate::ApiError::internal)
+        .ok_or_else(|| crate::ApiError::internal("the hashing semaphore is closed"))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        hash_password_blocking(&password)
+    })
+    .await
+    .map_err(crate::ApiError::internal)?
+    .map_err(crate::ApiError::internal)
 }
 
 /// [`verify_password_blocking`] on the blocking pool. With `hash` `None` (unknown
@@ -115,10 +121,11 @@ pub async fn hash_password(password: String) -> Result<String, crate::ApiError> 
 /// which user names exist.
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let Ok(_permit) = hashing_permits().acquire().await else {
+    let Some(permit) = hashing_permit().await else {
         return false;
     };
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| {
             DUMMY

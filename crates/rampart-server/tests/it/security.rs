@@ -271,12 +271,12 @@ async fn anonymous_routes_refuse_large_bodies() {
     }
 }
 
-/// Unauthenticated work is bounded: with every permit held by a caller that never
-/// finishes its body, the next anonymous request is answered 503 with `Retry-After`
-/// after a short wait (a real socket, since the hold is a half-sent body); authenticated routes
-/// and probes are unaffected, and the permits come back when the holders leave.
+/// Callers that trickle their bodies hold no permit of the anonymous routes: with
+/// the bound at 2 and two connections stalled mid-body, a login is still answered at
+/// once, and the stalled ones get 408 after the body deadline (a real socket, since the
+/// stall is a half-sent body). The shedding itself is tested in `gate.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anonymous_requests_are_shed_beyond_the_concurrency_bound() {
+async fn stalled_anonymous_bodies_hold_no_permit() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     let dir = tempfile::tempdir().unwrap();
@@ -290,7 +290,7 @@ async fn anonymous_requests_are_shed_beyond_the_concurrency_bound() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, t.app.clone()).into_future());
 
-    let hold = async || {
+    let stall = async || {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         s.write_all(
             b"POST /agent/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"tok",
@@ -299,48 +299,25 @@ async fn anonymous_requests_are_shed_beyond_the_concurrency_bound() {
         .unwrap();
         s
     };
-    let request = async |head: &str| {
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(head.as_bytes()).await.unwrap();
+    let answer = async |s: &mut tokio::net::TcpStream, within: u64| {
         let mut buf = vec![0u8; 4096];
-        let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
+        let n = tokio::time::timeout(std::time::Duration::from_secs(within), s.read(&mut buf))
             .await
-            .expect("answered without waiting for the holders")
+            .expect("answered in time")
             .unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
     };
-    let login = "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
-    let (a, b) = (hold().await, hold().await);
-    // Poll until both holders have their permits (their requests reached the gate).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let shed = loop {
-        let answer = request(login).await;
-        if answer.starts_with("HTTP/1.1 503") || std::time::Instant::now() > deadline {
-            break answer;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
-    assert!(shed.starts_with("HTTP/1.1 503"), "{shed}");
-    assert!(
-        shed.to_ascii_lowercase().contains("retry-after: 1"),
-        "{shed}"
-    );
-    assert!(shed.contains("overloaded"), "{shed}");
-    let health = request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-
-    drop((a, b));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let answer = request(login).await;
-        if answer.starts_with("HTTP/1.1 400") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "permits never returned: {answer}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (mut a, mut b) = (stall().await, stall().await);
+    let mut login = tokio::net::TcpStream::connect(addr).await.unwrap();
+    login
+        .write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        .await
+        .unwrap();
+    let reply = answer(&mut login, 5).await;
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    for s in [&mut a, &mut b] {
+        let reply = answer(s, 15).await;
+        assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     }
 }
 
