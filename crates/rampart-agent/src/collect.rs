@@ -30,6 +30,7 @@ pub mod users;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rampart_core::package::Package;
 use rampart_inventory::root::{Resolved, Root};
 use rampart_proto::{CollectorProblem, HostFacts, HostState, Inventory, PROTOCOL_VERSION};
 
@@ -119,7 +120,10 @@ pub fn collect(root: &Path, observed_at: i64) -> Result<Inventory, Error> {
 
     let os_facts = os::collect(&ctx, &mut Problems::new("os", &mut problems));
     let cloud = cloud::collect(&ctx, &mut Problems::new("cloud", &mut problems));
-    let packages = packages::collect(&ctx, &mut Problems::new("packages", &mut problems));
+    let packages = without_duplicates(
+        packages::collect(&ctx, &mut Problems::new("packages", &mut problems)),
+        &mut Problems::new("packages", &mut problems),
+    );
     let arch = os::package_arch(&packages).or(os_facts.machine);
     let updates = updates::collect(
         &ctx,
@@ -169,10 +173,76 @@ pub fn collect(root: &Path, observed_at: i64) -> Result<Inventory, Error> {
     })
 }
 
+/// The packages with exact repeats (same name, version and architecture) dropped,
+/// keeping the first: an RPM database left by an interrupted transaction can list one
+/// package twice, and the server refuses an inventory that lists a package twice.
+fn without_duplicates(packages: Vec<Package>, problems: &mut Problems<'_>) -> Vec<Package> {
+    let mut seen = std::collections::HashSet::with_capacity(packages.len());
+    let before = packages.len();
+    let kept: Vec<Package> = packages
+        .into_iter()
+        .filter(|p| seen.insert((p.name.clone(), p.version.clone(), p.arch.clone())))
+        .collect();
+    if kept.len() < before {
+        problems.push(format!(
+            "the package database lists {} package entries more than once; each is reported once",
+            before - kept.len()
+        ));
+    }
+    kept
+}
+
 /// Keeps quoted input short in problems: a junk line can be arbitrarily long.
 pub(crate) fn clip(s: &str) -> &str {
     match s.char_indices().nth(60) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_core::package::PackageFormat;
+
+    fn rpm(name: &str, version: &str, arch: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            arch: Some(arch.into()),
+            source_name: None,
+            source_version: None,
+            format: PackageFormat::Rpm,
+        }
+    }
+
+    /// A database listing a package twice reports it once, with a problem saying so;
+    /// two installed kernels or two architectures of one package are not repeats.
+    #[test]
+    fn repeated_package_entries_are_reported_once() {
+        let mut problems = Vec::new();
+        let kept = without_duplicates(
+            vec![
+                rpm("bash", "5.1-1", "x86_64"),
+                rpm("kernel", "5.14-1", "x86_64"),
+                rpm("kernel", "5.14-2", "x86_64"),
+                rpm("glibc", "2.34-1", "x86_64"),
+                rpm("glibc", "2.34-1", "i686"),
+                rpm("bash", "5.1-1", "x86_64"),
+            ],
+            &mut Problems::new("packages", &mut problems),
+        );
+        assert_eq!(kept.len(), 5);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("1 package entries"),
+            "{problems:?}"
+        );
+        let mut none = Vec::new();
+        without_duplicates(
+            vec![rpm("a", "1", "noarch")],
+            &mut Problems::new("p", &mut none),
+        );
+        assert!(none.is_empty());
     }
 }

@@ -386,9 +386,13 @@ async fn checkin(
 ) -> ApiResult<Json<CheckInResponse>> {
     let req: CheckIn = decode(&headers, state.config().max_checkin_bytes, body)?;
     check_protocol(req.protocol)?;
+    let host_id = &caller.agent.host_id;
     if let Some(inventory) = &req.inventory {
         validate(&state, &req, inventory)?;
         if let Err(wait) = state.inventory_limit().take(&caller.agent.id, state.now()) {
+            // The host is alive even if its inventory waits: record the check-in so a
+            // host whose state changes often never looks stale.
+            state.store().record_checkin(host_id, state.now()).await?;
             let secs = (wait as u64).div_ceil(1000);
             tracing::warn!(agent_id = %caller.agent.id, "inventory refused: sent too often");
             return Err(ApiError::RateLimited {
@@ -400,7 +404,6 @@ async fn checkin(
             });
         }
     }
-    let host_id = &caller.agent.host_id;
     let now = state.now();
     state.store().record_checkin(host_id, now).await?;
     if let Some(inventory) = &req.inventory {

@@ -136,7 +136,12 @@ async fn create_token(
         Some(s) => s,
         None => config.api_token_default_lifetime.as_secs().min(max),
     };
-    let expires_at = Some(now + (lifetime as i64) * 1000);
+    let expires_at = i64::try_from(lifetime)
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .and_then(|ms| now.checked_add(ms))
+        .ok_or_else(|| ApiError::bad_request("expires_in is too large"))?;
+    let expires_at = Some(expires_at);
     let issued = crate::admin::create_api_token(
         state.store(),
         &owner,

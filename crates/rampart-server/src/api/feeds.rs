@@ -219,7 +219,7 @@ struct UploadParams {
 /// (`upload:<name>` in the feed list; default `upload`); importing the same name again
 /// replaces what it imported before.
 #[utoipa::path(post, path = "/import", tag = "feeds",
-    params(("name" = Option<String>, Query, description = "label of the uploaded feed (1-100 printable characters)", min_length = 1, max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f]+$")),
+    params(("name" = Option<String>, Query, description = "label of the uploaded feed (1-100 printable characters)", min_length = 1, max_length = 100, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")),
     request_body(content = super::params::FeedFile, content_type = "application/octet-stream", description = "the feed file: OSV zip, OSV JSON, or Alpine secdb YAML"),
     responses(
         (status = 200, body = ImportResult),
@@ -270,10 +270,11 @@ fn upload_error(e: &rampart_feeds::Error) -> String {
     }
 }
 
-/// `name` as given, or `upload`; 1–100 characters, none of them control characters.
+/// `name` as given, or `upload`; 1–100 characters, none of them control characters,
+/// not only white space (what the document's pattern says, checked on the name as sent).
 fn upload_name(name: Option<&str>) -> ApiResult<String> {
-    let name = name.map(str::trim).unwrap_or("upload");
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    let name = name.unwrap_or("upload");
+    if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "name must be 1-100 printable characters",
         ));

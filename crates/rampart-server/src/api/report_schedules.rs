@@ -156,7 +156,7 @@ struct Checked {
 
 async fn check(state: &AppState, req: &ScheduleRequest) -> ApiResult<Checked> {
     let name = req.name.trim();
-    if name.is_empty() || req.name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || req.name.chars().count() > 100 || req.name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "name must be 1-100 characters without control characters",
         ));
