@@ -11,67 +11,85 @@
 //! colour its own text. JSON logs are already escaped by the encoder and pass through
 //! the same writer unchanged.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use tracing_subscriber::fmt::MakeWriter;
 
-/// A [`MakeWriter`] whose writers keep each event on one line.
+/// A [`MakeWriter`] whose writers keep each event on one line. `colours`: the
+/// formatter writes colour codes (an interactive terminal), which then pass; otherwise
+/// every escape is escaped.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct OneLine<M>(pub(crate) M);
+pub(crate) struct OneLine<M> {
+    pub(crate) inner: M,
+    pub(crate) colours: bool,
+}
 
 impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for OneLine<M> {
     type Writer = OneLineWriter<M::Writer>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        OneLineWriter(self.0.make_writer())
+        OneLineWriter {
+            inner: self.inner.make_writer(),
+            colours: self.colours,
+        }
     }
 }
 
 /// See [`OneLine`]. The formatter hands it one whole event per `write` call.
-pub(crate) struct OneLineWriter<W>(W);
+pub(crate) struct OneLineWriter<W> {
+    inner: W,
+    colours: bool,
+}
 
 impl<W: Write> Write for OneLineWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_all(&escape_event(buf))?;
+        self.inner
+            .write_all(escape_event(buf, self.colours).as_bytes())?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.inner.flush()
     }
 }
 
-/// `event` with every control character but a trailing newline, tabs and SGR colour
-/// sequences escaped.
-pub(crate) fn escape_event(event: &[u8]) -> Vec<u8> {
-    let (body, newline) = match event.strip_suffix(b"\n") {
+/// `event` with every control character (C0, DEL, C1) and the Unicode line and
+/// paragraph separators escaped, but for a trailing newline, tabs and, with `colours`,
+/// SGR colour sequences. Bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn escape_event(event: &[u8], colours: bool) -> String {
+    let text = String::from_utf8_lossy(event);
+    let (body, newline) = match text.strip_suffix('\n') {
         Some(body) => (body, true),
-        None => (event, false),
+        None => (&*text, false),
     };
-    let mut out = Vec::with_capacity(event.len() + 8);
-    let mut i = 0;
-    while i < body.len() {
-        let c = body[i];
-        if c == 0x1b
-            && let Some(len) = sgr_len(&body[i..])
+    let mut out = String::with_capacity(event.len() + 8);
+    let mut rest = body;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b'
+            && colours
+            && let Some(len) = sgr_len(rest.as_bytes())
         {
-            out.extend_from_slice(&body[i..i + len]);
-            i += len;
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
             continue;
         }
         match c {
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.push(c),
-            c if c < 0x20 || c == 0x7f => {
-                let _ = write!(out, "\\x{c:02x}");
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push(c),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
-        i += 1;
+        rest = &rest[c.len_utf8()..];
     }
     if newline {
-        out.push(b'\n');
+        out.push('\n');
     }
     out
 }
@@ -91,8 +109,12 @@ mod tests {
     use super::*;
 
     fn check(input: &[u8], expected: &[u8]) {
+        check_with(input, expected, true);
+    }
+
+    fn check_with(input: &[u8], expected: &[u8], colours: bool) {
         assert_eq!(
-            String::from_utf8_lossy(&escape_event(input)),
+            escape_event(input, colours),
             String::from_utf8_lossy(expected)
         );
     }
@@ -118,5 +140,20 @@ mod tests {
         check(b"a\x1b[2J\x1b[1Ab\n", b"a\\x1b[2J\\x1b[1Ab\n");
         check(b"a\x1b]0;title\x07\n", b"a\\x1b]0;title\\x07\n");
         check(b"trailing \x1b\n", b"trailing \\x1b\n");
+        // Without colours (a file, the journal) even colour codes are escaped: a value
+        // could hide the rest of its line with `ESC[8m`.
+        check_with(b"a\x1b[8mhidden\n", b"a\\x1b[8mhidden\n", false);
+    }
+
+    #[test]
+    fn unicode_line_breaks_and_c1_controls_are_escaped() {
+        check(
+            "a\u{85}b\u{2028}c\u{2029}d\u{9b}2J\n".as_bytes(),
+            b"a\\x85b\\u{2028}c\\u{2029}d\\x9b2J\n",
+        );
+        check(
+            "caf\u{e9} \u{1f512}\n".as_bytes(),
+            "caf\u{e9} \u{1f512}\n".as_bytes(),
+        );
     }
 }

@@ -401,12 +401,16 @@ pub(crate) async fn shutdown_signal() {
 pub(crate) fn init_tracing(filter: &str, json: bool) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .with_context(|| format!("invalid --log filter {filter:?}"))?;
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !json;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Colour only for people: escape codes in a log file or journal are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(colours)
         // One event, one line: client-supplied text cannot forge entries.
-        .with_writer(crate::logging::OneLine(std::io::stderr));
+        .with_writer(crate::logging::OneLine {
+            inner: std::io::stderr,
+            colours,
+        });
     if json {
         builder.json().init();
     } else {
