@@ -195,6 +195,9 @@ struct Inner {
     public_gate: Arc<tokio::sync::Semaphore>,
     /// Inventories per agent ([`ServerConfig::inventory_interval`]).
     inventory_limit: rate_limit::KeyedBuckets,
+    /// One feed import or sync at a time (each rebuilds the index and recomputes every
+    /// host's findings).
+    feed_work: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The one-time secret that creates the first admin. Shown once by the caller of
@@ -281,6 +284,7 @@ impl AppState {
                 login_throttle: login_throttle::LoginThrottle::default(),
                 public_gate,
                 inventory_limit,
+                feed_work: Arc::default(),
             }),
         };
         Ok((state, secret.map(BootstrapSecret)))
@@ -327,6 +331,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    pub(crate) fn feed_work(&self) -> &Arc<tokio::sync::Mutex<()>> {
+        &self.inner.feed_work
     }
 
     pub(crate) fn inventory_limit(&self) -> &rate_limit::KeyedBuckets {

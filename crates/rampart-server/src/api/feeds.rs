@@ -140,7 +140,7 @@ fn is_url(source: &str) -> bool {
 }
 
 /// Syncs every configured source now, one after the other; each element says what its
-/// sync did or why it failed.
+/// sync did or why it failed. 409 while another import or sync runs.
 #[utoipa::path(post, path = "/sync", tag = "feeds", responses(
     (status = 200, body = Vec<SyncResult>),
     (status = "4XX", description = "error", body = super::ErrorResponse),
@@ -151,13 +151,30 @@ async fn sync_feeds(
     query: Query,
 ) -> ApiResult<Json<Vec<SyncResult>>> {
     query.only(&[])?;
-    Ok(Json(sync_configured(&state, &auth.user.name).await))
+    let Ok(guard) = state.feed_work().clone().try_lock_owned() else {
+        return Err(ApiError::Conflict(
+            "a feed import or sync is running; try again when it has finished".into(),
+        ));
+    };
+    let by = auth.user.name.clone();
+    // Detached, so a client that gives up (or the request timeout) cannot stop a sync
+    // half way through.
+    let task = tokio::spawn(async move {
+        let _guard = guard;
+        sync_locked(&state, &by).await
+    });
+    task.await.map(Json).map_err(ApiError::internal)
 }
 
 /// Syncs every configured source: the one path of the scheduled sync, `rampart up`
 /// and `POST /api/v1/feeds/sync`. A source that fails is reported and the others still
-/// sync.
+/// sync. Waits for an import or sync already running.
 pub async fn sync_configured(state: &AppState, by: &str) -> Vec<SyncResult> {
+    let _guard = state.feed_work().lock().await;
+    sync_locked(state, by).await
+}
+
+async fn sync_locked(state: &AppState, by: &str) -> Vec<SyncResult> {
     let mut results = Vec::new();
     for source in state.config().feed_sources.clone() {
         let result = sync_source(state, &source, by).await;
@@ -240,23 +257,28 @@ async fn import_feed(
     check_upload_type(&headers)?;
     let file = receive(&state, body).await?;
     let location = format!("upload:{name}");
-    let loc = location.clone();
-    let config = state.config();
-    let max_file_bytes = config.max_feed_upload_bytes;
-    let load = tokio::task::spawn_blocking(move || {
-        let opts = rampart_feeds::LoadOptions {
-            max_file_bytes,
-            ..rampart_feeds::LoadOptions::default()
-        };
-        let path: &Path = file.path();
-        rampart_feeds::load_file_as(path, &loc, &opts)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::bad_request(format!("cannot load feed: {}", upload_error(&e))))?;
-    store_import(&state, &location, load, &auth.user.name)
+    let by = auth.user.name.clone();
+    // One import at a time, detached from the request: once the upload is complete, a
+    // client that gives up (or the request timeout) cannot leave it half done.
+    let guard = state.feed_work().clone().lock_owned().await;
+    let task = tokio::spawn(async move {
+        let _guard = guard;
+        let loc = location.clone();
+        let max_file_bytes = state.config().max_feed_upload_bytes;
+        let load = tokio::task::spawn_blocking(move || {
+            let opts = rampart_feeds::LoadOptions {
+                max_file_bytes,
+                ..rampart_feeds::LoadOptions::default()
+            };
+            let path: &Path = file.path();
+            rampart_feeds::load_file_as(path, &loc, &opts)
+        })
         .await
-        .map(Json)
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::bad_request(format!("cannot load feed: {}", upload_error(&e))))?;
+        store_import(&state, &location, load, &by).await
+    });
+    task.await.map_err(ApiError::internal)?.map(Json)
 }
 
 /// An uploaded feed's error, without the temporary path it was spooled to.
@@ -311,11 +333,12 @@ fn check_upload_type(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// Streams the body into a temporary file (removed when dropped), refusing more than
-/// the upload limit: a large `all.zip` never sits in memory.
+/// Streams the body into a temporary file (removed when dropped) in the feed cache
+/// (the data directory), refusing more than the upload limit: a large `all.zip` never
+/// sits in memory.
 async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempFile> {
     use http_body_util::BodyExt as _;
-    use std::io::Write as _;
+    use tokio::io::AsyncWriteExt as _;
 
     let limit = state.config().max_feed_upload_bytes;
     let dir = state.config().feed_cache_dir.clone();
@@ -329,7 +352,8 @@ async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempF
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    let mut writer = std::io::BufWriter::new(file);
+    let handle = file.reopen().map_err(ApiError::internal)?;
+    let mut writer = tokio::io::BufWriter::new(tokio::fs::File::from_std(handle));
     let mut received = 0u64;
     let mut body = body;
     while let Some(frame) = body.frame().await {
@@ -345,12 +369,9 @@ async fn receive(state: &AppState, body: Body) -> ApiResult<tempfile::NamedTempF
                 message: format!("the feed exceeds the upload limit of {limit} bytes"),
             });
         }
-        // A 64 KiB chunk into a buffered file: a short blocking write.
-        writer.write_all(&data).map_err(ApiError::internal)?;
+        writer.write_all(&data).await.map_err(ApiError::internal)?;
     }
-    let file = writer
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.into_error()))?;
+    writer.flush().await.map_err(ApiError::internal)?;
     if received == 0 {
         return Err(ApiError::bad_request(
             "the body is empty: send the feed file itself",
