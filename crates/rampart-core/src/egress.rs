@@ -80,10 +80,14 @@ impl FromStr for IpNetwork {
                 .filter(|p| *p <= max)
                 .ok_or_else(|| err("the prefix length is out of range"))?,
         };
-        // An IPv4-mapped address (`::ffff:10.0.0.0/104`) is the IPv4 network it carries.
+        // An IPv4-mapped address (`::ffff:10.0.0.0/104`) is the IPv4 network it carries;
+        // a shorter prefix would reach beyond the mapped range, so it is refused.
         let (addr, prefix) = match addr {
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => (IpAddr::V4(v4), prefix.saturating_sub(96)),
+                Some(_) if prefix < 96 => {
+                    return Err(err("an IPv4-mapped network needs a prefix of at least 96"));
+                }
+                Some(v4) => (IpAddr::V4(v4), prefix - 96),
                 None => (addr, prefix),
             },
             v4 => (v4, prefix),
@@ -141,7 +145,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xffc0) == 0xfe80 // link-local
         || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64, which embeds any IPv4 address
+        || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64 (and local-use 64:ff9b:1::/48), which embed any IPv4 address
+        || (s[..5] == [0, 0, 0, 0, 0xffff] && s[5] == 0) // IPv4-translated (SIIT) ::ffff:0:a.b.c.d
         || (s[0] == 0x2002) // 6to4, likewise
         || s[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible and other reserved ::/96
 }

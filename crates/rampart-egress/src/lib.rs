@@ -11,8 +11,9 @@
 //! (SMTP), which then connect to the returned address, never the name again.
 //!
 //! A proxy configured for the process (`HTTPS_PROXY`) is the administrator's own
-//! choice and is connected to whatever its address; the proxy then decides where the
-//! request may go.
+//! choice and is connected to whatever its address. Through a proxy the target is
+//! resolved by the proxy, not here, so [`check_target`] resolves it locally first and
+//! refuses an internal target before the request leaves.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -58,7 +59,11 @@ impl Resolver for GuardedResolver {
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let resolved = self.inner.resolve(uri, config, timeout)?;
         let host = uri.host().unwrap_or_default();
-        if config.proxy().is_some_and(|p| p.host() == host) {
+        let port = uri.port_u16();
+        if config
+            .proxy()
+            .is_some_and(|p| p.host() == host && port.is_none_or(|port| port == p.port()))
+        {
             return Ok(resolved);
         }
         let mut allowed = self.empty();
@@ -74,6 +79,28 @@ impl Resolver for GuardedResolver {
             _ => Ok(allowed),
         }
     }
+}
+
+/// Refuses `url` before a request through a proxy (from `config` or the environment,
+/// unless `NO_PROXY` exempts the host): the proxy would resolve and reach the target,
+/// so the policy is applied to the target's own addresses here. Without a proxy the
+/// resolver of [`agent`] checks every connection and this does nothing. Blocking.
+pub fn check_target(url: &str, config: &Config, policy: &EgressPolicy) -> Result<(), ResolveError> {
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Ok(()); // the request itself reports the bad URL
+    };
+    let Some(proxy) = config.proxy() else {
+        return Ok(());
+    };
+    if proxy.is_no_proxy(&uri) {
+        return Ok(());
+    }
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("http") => 80,
+        _ => 443,
+    });
+    resolve(host, port, policy).map(|_| ())
 }
 
 /// Why [`resolve`] found nowhere to connect.
@@ -167,6 +194,29 @@ mod tests {
             .unwrap();
         assert_eq!(body, "secret");
         handle.join().unwrap();
+    }
+
+    /// Through a proxy the target never reaches the resolver, so it is checked first;
+    /// `NO_PROXY` hosts and unproxied agents are left to the resolver.
+    #[test]
+    fn targets_behind_a_proxy_are_checked_before_the_request() {
+        let proxied = ureq::Agent::config_builder()
+            .proxy(Some(ureq::Proxy::new("http://proxy.example:3128").unwrap()))
+            .build();
+        let e = check_target(
+            "https://169.254.169.254/latest/meta-data",
+            &proxied,
+            &EgressPolicy::public_only(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ResolveError::Refused(_)), "{e}");
+        check_target("https://10.1.2.3/", &config(), &EgressPolicy::public_only()).unwrap();
+        check_target(
+            "https://10.1.2.3/",
+            &proxied,
+            &EgressPolicy::allow(["10.0.0.0/8".parse().unwrap()]),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -171,6 +171,17 @@ fn download(
         config = config.proxy(None);
     }
     let agent = rampart_egress::agent(config.build(), opts.egress.clone());
+    // Through a proxy the target is checked here; otherwise at every connection.
+    rampart_egress::check_target(url, agent.config(), &opts.egress).map_err(|e| match e {
+        rampart_egress::ResolveError::Refused(source) => Error::Refused {
+            url: url.to_owned(),
+            source,
+        },
+        rampart_egress::ResolveError::Lookup { source, .. } => Error::Download {
+            url: url.to_owned(),
+            source: Box::new(source),
+        },
+    })?;
     let mut request = agent.get(url);
     if let Some(meta) = meta {
         if let Some(etag) = &meta.etag {

@@ -155,9 +155,17 @@ pub async fn send(
     let agent = agent(config, egress).map_err(|e| SendError::Config(e.to_string()))?;
     let url = config.url.clone();
     let body = request.body.to_vec();
-    tokio::task::spawn_blocking(move || post(&agent, &url, &headers, &body))
-        .await
-        .map_err(|e| SendError::Transport(format!("webhook task failed: {e}")))?
+    let egress = egress.clone();
+    tokio::task::spawn_blocking(move || {
+        // Through a proxy the target is checked here; otherwise at every connection.
+        rampart_egress::check_target(&url, agent.config(), &egress).map_err(|e| match e {
+            rampart_egress::ResolveError::Refused(r) => SendError::Config(r.to_string()),
+            other => SendError::Transport(other.to_string()),
+        })?;
+        post(&agent, &url, &headers, &body)
+    })
+    .await
+    .map_err(|e| SendError::Transport(format!("webhook task failed: {e}")))?
 }
 
 fn agent(config: &WebhookConfig, egress: &EgressPolicy) -> Result<ureq::Agent, Error> {

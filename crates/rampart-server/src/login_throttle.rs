@@ -100,6 +100,9 @@ const MAX_NAME: usize = 128;
 
 #[derive(Debug, Default)]
 struct State {
+    /// When expired entries were last swept (at most once a minute, so a full table
+    /// does not make every attempt walk it).
+    swept_at: Millis,
     failures: HashMap<Key, Failures>,
     /// Per account: addresses of recent successful logins, with when.
     known: HashMap<String, Vec<(Source, Millis)>>,
@@ -193,7 +196,8 @@ impl LoginThrottle {
         if wait > 0 {
             return Err(wait);
         }
-        if state.failures.len() >= SWEEP_AT {
+        if state.failures.len() >= SWEEP_AT && now - state.swept_at >= 60_000 {
+            state.swept_at = now;
             state
                 .failures
                 .retain(|_, f| now - f.first_at < p.window || f.locked_until > now);

@@ -17,8 +17,9 @@ use rampart_store::Millis;
 pub struct KeyedBuckets {
     burst: i64,
     interval: Millis,
-    /// Per key: when the bucket is full again (every token given back).
-    full_at: Mutex<HashMap<String, Millis>>,
+    /// Per key: when the bucket is full again (every token given back); and when full
+    /// buckets were last forgotten (at most once a minute).
+    full_at: Mutex<(HashMap<String, Millis>, Millis)>,
 }
 
 /// Past this many keys, full buckets are forgotten on the next take.
@@ -36,8 +37,10 @@ impl KeyedBuckets {
     /// Takes a token for `key` at `now`, or says how many milliseconds until one is
     /// there.
     pub fn take(&self, key: &str, now: Millis) -> Result<(), Millis> {
-        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
-        if full_at.len() >= SWEEP_AT {
+        let mut guard = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
+        let (full_at, swept_at) = &mut *guard;
+        if full_at.len() >= SWEEP_AT && now - *swept_at >= 60_000 {
+            *swept_at = now;
             full_at.retain(|_, at| *at > now);
         }
         let at = full_at.entry(key.to_owned()).or_insert(now);

@@ -34,6 +34,8 @@ fn internal_addresses_are_not_public() {
         "2002:7f00:1::",
         "2001:db8::1",
         "::127.0.0.1",
+        "64:ff9b:1::a9fe:a9fe",
+        "::ffff:0:a9fe:a9fe",
     ] {
         assert!(!is_public(ip(s)), "{s} must not count as public");
         assert!(!EgressPolicy::public_only().permits(ip(s)), "{s}");
@@ -86,6 +88,7 @@ fn networks_parse_and_refuse_nonsense() {
         "example.com",
         "10.0.0.0/x",
         "10.0.0/8",
+        "::ffff:0:0/80",
     ] {
         let e = bad.parse::<IpNetwork>().unwrap_err();
         assert!(e.to_string().contains("not an IP network"), "{bad}: {e}");

@@ -82,7 +82,7 @@ pub(crate) struct SourceView {
 
 fn view(f: rampart_store::FeedStatus) -> FeedView {
     FeedView {
-        source: f.source,
+        source: redact(&f.source),
         imported_at: f.imported_at,
         record_count: f.record_count,
         problem_count: f.problem_count,
@@ -127,11 +127,31 @@ async fn list_sources(
             .feed_sources
             .iter()
             .map(|s| SourceView {
-                source: s.clone(),
+                source: redact(s),
                 kind: if is_url(s) { "url" } else { "path" }.to_owned(),
             })
             .collect(),
     ))
+}
+
+/// A source as shown to API clients and written to logs: a URL without its user
+/// information (`user:password@`) and with its query replaced by `?…` (feed providers
+/// that need credentials often carry them there).
+fn redact(source: &str) -> String {
+    if !is_url(source) {
+        return source.to_owned();
+    }
+    let (scheme, rest) = source.split_once("://").unwrap_or(("", source));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, _)) => (b, "?…"),
+        None => (rest, ""),
+    };
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => before_query.split_at(i),
+        None => (before_query, ""),
+    };
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}{path}{query}")
 }
 
 fn is_url(source: &str) -> bool {
@@ -178,18 +198,19 @@ async fn sync_locked(state: &AppState, by: &str) -> Vec<SyncResult> {
     let mut results = Vec::new();
     for source in state.config().feed_sources.clone() {
         let result = sync_source(state, &source, by).await;
-        match &result {
-            Ok(r) => tracing::info!(
-                feed = ?source, changed = r.changed, findings = r.findings, "feed synced"
-            ),
-            Err(e) => tracing::warn!(feed = ?source, error = %e, "feed sync failed"),
-        }
+        let shown = redact(&source);
         let (import, error) = match result {
             Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e.to_string().replace(&source, &shown))),
         };
+        match (&import, &error) {
+            (Some(r), _) => tracing::info!(
+                feed = ?shown, changed = r.changed, findings = r.findings, "feed synced"
+            ),
+            (None, e) => tracing::warn!(feed = ?shown, error = ?e, "feed sync failed"),
+        }
         results.push(SyncResult {
-            source,
+            source: shown,
             import,
             error,
         });
@@ -407,7 +428,7 @@ async fn store_import(
     let stats = state.engine().recompute_all(now).await?;
     state.compliance().evaluate_all(None, now).await?;
     tracing::info!(
-        by = ?by, source = ?source, records = load.advisories.len(),
+        by = ?by, source = ?redact(source), records = load.advisories.len(),
         problems = load.problems.len(), changed, findings = stats.findings, "feed imported"
     );
     Ok(ImportResult {
@@ -422,4 +443,29 @@ async fn store_import(
         hosts_recomputed: stats.hosts,
         findings: stats.findings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sources_are_shown_without_credentials() {
+        for (source, shown) in [
+            (
+                "https://osv.example/Debian/all.zip",
+                "https://osv.example/Debian/all.zip",
+            ),
+            (
+                "https://user:s3cret@mirror.example:8443/all.zip",
+                "https://mirror.example:8443/all.zip",
+            ),
+            (
+                "https://feeds.example/all.zip?token=abc",
+                "https://feeds.example/all.zip?…",
+            ),
+            ("https://a@b.example", "https://b.example"),
+            ("/srv/feeds/osv", "/srv/feeds/osv"),
+        ] {
+            assert_eq!(super::redact(source), shown, "{source}");
+        }
+    }
 }
