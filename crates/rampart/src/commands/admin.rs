@@ -18,6 +18,11 @@ pub(crate) struct Args {
     command: Command,
     #[command(flatten)]
     db: DbArgs,
+    /// Create the data directory and its database when they do not exist yet (first
+    /// set-up before the server has run). Without it, a --data-dir holding no Rampart
+    /// database is refused: a mistyped path would otherwise get a user nobody can use.
+    #[arg(long, global = true)]
+    init: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -56,6 +61,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        if args.db.database.is_none() && !args.init {
+            let db = args.db.data_dir.join(rampart_store::SQLITE_FILE_NAME);
+            if !db.is_file() {
+                anyhow::bail!(
+                    "{} holds no Rampart database ({} is missing): check --data-dir (or \
+                     RAMPART_DATA_DIR), or pass --init to create a new one",
+                    args.db.data_dir.display(),
+                    rampart_store::SQLITE_FILE_NAME
+                );
+            }
+        }
         let store = args.db.open().await?;
         let result = execute(&store, args.command).await;
         store.close().await;

@@ -252,6 +252,7 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
     run_ok(Command::new(env!("CARGO_BIN_EXE_rampart")).args([
         "admin",
         "create-user",
+        "--init",
         "ops",
         "--role",
         "admin",

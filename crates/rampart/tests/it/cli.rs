@@ -23,6 +23,7 @@ fn cli_logs_in_and_manages_the_server_which_syncs_its_configured_feeds() {
         &[
             "admin",
             "create-user",
+            "--init",
             "ada",
             "--role",
             "admin",
@@ -239,6 +240,7 @@ fn cli_drives_standards_policies_exceptions_and_scans() {
             &[
                 "admin",
                 "create-user",
+                "--init",
                 user,
                 "--role",
                 role,

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::support::{ServerProcess, https, rampart};
+use crate::support::{ServerProcess, https, rampart, stderr};
 
 #[test]
 fn admin_cli_token_authenticates_against_the_served_app() {
@@ -20,6 +20,7 @@ fn admin_cli_token_authenticates_against_the_served_app() {
         &[
             "admin",
             "create-user",
+            "--init",
             "olga",
             "--role",
             "operator",
@@ -39,6 +40,7 @@ fn admin_cli_token_authenticates_against_the_served_app() {
         &[
             "admin",
             "create-user",
+            "--init",
             "olga",
             "--role",
             "operator",
@@ -200,4 +202,54 @@ fn client_text_cannot_forge_log_lines() {
             "the name is kept, escaped: {failed}"
         );
     }
+}
+
+/// A mistyped `--data-dir` used to get an empty database and a user nobody could use:
+/// a directory without a Rampart database is refused unless `--init` asks for one, and
+/// nothing is created on the way.
+#[test]
+fn admin_refuses_a_data_dir_without_a_database_unless_asked_to_initialise() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "a very long password\n").unwrap();
+    let create = |data: &std::path::Path, name: &str, init: bool| {
+        let mut args = vec![
+            "admin",
+            "create-user",
+            name,
+            "--role",
+            "admin",
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ];
+        if init {
+            args.push("--init");
+        }
+        rampart(&args, "")
+    };
+    let typo = dir.path().join("rampart-dat");
+    let out = create(&typo, "ada", false);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("holds no Rampart database") && err.contains("--init"),
+        "{err}"
+    );
+    assert!(!typo.exists(), "nothing was created");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(!create(&empty, "ada", false).status.success());
+
+    let data = dir.path().join("data");
+    let out = create(&data, "ada", true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = create(&data, "bob", false);
+    assert!(
+        out.status.success(),
+        "an initialised directory needs no --init: {}",
+        stderr(&out)
+    );
 }

@@ -272,6 +272,7 @@ pub(crate) fn offline_user_token(data: &std::path::Path, name: &str, role: &str)
         &[
             "admin",
             "create-user",
+            "--init",
             name,
             "--role",
             role,
@@ -311,6 +312,7 @@ impl LoggedInAdmin {
             &[
                 "admin",
                 "create-user",
+                "--init",
                 "ada",
                 "--role",
                 "admin",
