@@ -47,6 +47,15 @@ impl Error {
     }
 }
 
+/// What an enrolment produced.
+#[derive(Debug)]
+pub struct Enrolled {
+    pub config: AgentConfig,
+    /// The server already knew this machine: the agent joined its existing host, whose
+    /// earlier agents are revoked.
+    pub reenrolled: bool,
+}
+
 pub struct Options<'a> {
     pub server_url: &'a str,
     pub token: &'a str,
@@ -56,7 +65,7 @@ pub struct Options<'a> {
     pub root: &'a Path,
 }
 
-pub fn enroll(opts: &Options<'_>) -> Result<AgentConfig, Error> {
+pub fn enroll(opts: &Options<'_>) -> Result<Enrolled, Error> {
     let token = EnrollmentToken::parse(opts.token).map_err(Error::Token)?;
     let state = StateDir::new(opts.state_dir);
     if state.is_enrolled() && !opts.force {
@@ -116,7 +125,10 @@ pub fn enroll(opts: &Options<'_>) -> Result<AgentConfig, Error> {
         state.reset_progress()?;
     }
     state.save_enrolment(&creds, &config)?;
-    Ok(config)
+    Ok(Enrolled {
+        config,
+        reenrolled: answer.reenrolled,
+    })
 }
 
 fn certificate_identity(cert_pem: &str) -> Result<rampart_pki::AgentIdentity, Error> {

@@ -114,13 +114,19 @@ fn enroll_command(args: &EnrollArgs) -> anyhow::Result<ExitCode> {
         root: Path::new("/"),
     };
     match enroll::enroll(&options) {
-        Ok(config) => {
+        Ok(enroll::Enrolled { config, reenrolled }) => {
             println!(
                 "enrolled as {} with {}; credentials in {}",
                 config.agent_id,
                 config.server_url,
                 args.state_dir.display()
             );
+            if reenrolled {
+                println!(
+                    "the server already knew this machine: it stays the same host, and its \
+                     earlier agent is revoked"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) if e.is_refusal() => {

@@ -255,6 +255,10 @@ pub struct EnrollResponse {
     pub ca_pem: String,
     /// Suggested check-in interval in seconds.
     pub checkin_interval_secs: u64,
+    /// The server already knew this machine (by its machine id): the new agent was
+    /// attached to the existing host and its earlier agents were revoked.
+    #[serde(default)]
+    pub reenrolled: bool,
 }
 
 /// `POST /agent/v1/checkin` over mTLS. The inventory is attached only when its hash

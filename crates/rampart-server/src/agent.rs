@@ -238,16 +238,25 @@ async fn enroll(
             now,
         )
         .await?;
-    tracing::info!(
-        agent_id = %agent_id, host_id = %enrolled.host.id, hostname, serial = %cert.serial_hex,
-        enrollment_token = %token.id, "agent enrolled"
-    );
+    if enrolled.reenrolled {
+        tracing::info!(
+            agent_id = %agent_id, host_id = %enrolled.host.id, hostname,
+            replaced_agents = ?enrolled.replaced_agents, serial = %cert.serial_hex,
+            enrollment_token = %token.id, "known machine enrolled again: joined its host"
+        );
+    } else {
+        tracing::info!(
+            agent_id = %agent_id, host_id = %enrolled.host.id, hostname, serial = %cert.serial_hex,
+            enrollment_token = %token.id, "agent enrolled"
+        );
+    }
     Ok(Json(EnrollResponse {
         protocol: PROTOCOL_VERSION,
         agent_id,
         certificate_pem: cert.cert_pem,
         ca_pem: ca.cert_pem().to_owned(),
         checkin_interval_secs: state.config().checkin_interval.as_secs(),
+        reenrolled: enrolled.reenrolled,
     }))
 }
 

@@ -79,6 +79,10 @@ pub struct Agent {
 pub struct EnrolledHost {
     pub host: Host,
     pub agent: Agent,
+    /// The machine id was already known: the new agent joined the existing host.
+    pub reenrolled: bool,
+    /// The host's earlier agents this enrolment revoked.
+    pub replaced_agents: Vec<String>,
 }
 
 /// Which hosts [`Store::list_hosts`] returns; every field set narrows the result.
@@ -269,12 +273,24 @@ impl Store {
     /// enrolment either happens completely or not at all. The enrolment token is
     /// consumed separately, before the certificate is signed
     /// ([`Store::consume_enrolment_token`]).
+    ///
+    /// A machine is one host: when `machine_id` names a host already known (the machine
+    /// was re-installed, or its agent enrolled again with `--force`), the new agent joins
+    /// that host instead, its earlier agents are revoked, its host name is updated and
+    /// the token's labels are applied over its own.
     pub async fn enrol_host(
         &self,
         new_host: NewHost<'_>,
         new_agent: NewAgent<'_>,
         now: Millis,
     ) -> Result<EnrolledHost> {
+        if let Some(machine_id) = new_host.machine_id
+            && let Some(enrolled) = self
+                .reenrol_host(machine_id, &new_host, &new_agent, now)
+                .await?
+        {
+            return Ok(enrolled);
+        }
         let host = Host {
             id: new_id(now),
             hostname: new_host.hostname.to_owned(),
@@ -334,7 +350,93 @@ impl Store {
             .map_err(Error::on_write("agent"))?;
             tx.commit().await?;
         });
-        Ok(EnrolledHost { host, agent })
+        Ok(EnrolledHost {
+            host,
+            agent,
+            reenrolled: false,
+            replaced_agents: Vec::new(),
+        })
+    }
+
+    /// [`Store::enrol_host`] for a machine id already known; `None` when it is not.
+    async fn reenrol_host(
+        &self,
+        machine_id: &str,
+        new_host: &NewHost<'_>,
+        new_agent: &NewAgent<'_>,
+        now: Millis,
+    ) -> Result<Option<EnrolledHost>> {
+        let host_id = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let existing = sqlx::query(
+                "SELECT id FROM hosts WHERE machine_id = $1 ORDER BY first_seen, id LIMIT 1",
+            )
+            .bind(machine_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = existing else {
+                return Ok(None);
+            };
+            let host_id = row.text("id")?;
+            sqlx::query("UPDATE hosts SET hostname = $2 WHERE id = $1")
+                .bind(&host_id)
+                .bind(new_host.hostname)
+                .execute(&mut *tx)
+                .await?;
+            for (key, value) in new_host.labels {
+                sqlx::query(
+                    "INSERT INTO host_labels (host_id, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (host_id, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(&host_id)
+                .bind(key)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let replaced = sqlx::query(
+                "UPDATE agents SET revoked_at = $2 WHERE host_id = $1 AND revoked_at IS NULL
+                 RETURNING id",
+            )
+            .bind(&host_id)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO agents (id, host_id, cert_serial, cert_fingerprint, enrolled_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_agent.id)
+            .bind(&host_id)
+            .bind(new_agent.cert_serial)
+            .bind(new_agent.cert_fingerprint)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::on_write("agent"))?;
+            tx.commit().await?;
+            let replaced = replaced
+                .iter()
+                .map(|r| r.text("id"))
+                .collect::<Result<Vec<_>>>()?;
+            (host_id, replaced)
+        });
+        let (host_id, replaced_agents) = host_id;
+        let host = self.get_host(&host_id).await?;
+        let agent = Agent {
+            id: new_agent.id.to_owned(),
+            host_id,
+            cert_serial: new_agent.cert_serial.to_owned(),
+            cert_fingerprint: new_agent.cert_fingerprint.to_owned(),
+            enrolled_at: now,
+            revoked_at: None,
+        };
+        Ok(Some(EnrolledHost {
+            host,
+            agent,
+            reenrolled: true,
+            replaced_agents,
+        }))
     }
 
     /// Replaces a host's labels.

@@ -209,6 +209,7 @@ fn handle(
                 Err(e) => return error(400, "csr_invalid", &e.to_string()),
             };
             let answer = EnrollResponse {
+                reenrolled: false,
                 protocol: PROTOCOL_VERSION,
                 agent_id: "agt_test1".into(),
                 certificate_pem: cert.cert_pem,

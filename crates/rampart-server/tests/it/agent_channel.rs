@@ -129,6 +129,7 @@ impl Served {
                 force: false,
                 root: &root,
             })
+            .map(|e| e.config)
             .map_err(|e| e.to_string())
         })
         .await
@@ -835,6 +836,62 @@ async fn checkins_are_validated_capped_and_rate_limited() {
         assert_eq!(status, 200, "{reply}");
         // Only the current package set is kept.
         assert_eq!(s.store.package_set_stats().await.unwrap().0, 1);
+    })
+    .await;
+}
+
+/// A machine is one host: the same machine enrolled again (re-installed, or another
+/// state directory) joins its existing host, whose earlier agent is revoked, and the
+/// answer says so; a machine with another id is another host (issue 11, point 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_enrolling_a_machine_keeps_one_host() {
+    each_backend(|store| async move {
+        let s = serve(store, ServerConfig::default()).await;
+        let enrol = async |name: &str, machine_id: &str| {
+            let root = s.root(name);
+            write(&root, "etc/machine-id", &format!("{machine_id}\n"));
+            let (token, _) = s.token(3_600_000, 1).await;
+            let (url, sd) = (s.url(), s.dir.path().join(format!("{name}-state")));
+            let enrolled = tokio::task::spawn_blocking(move || {
+                rampart_agent::enroll::enroll(&rampart_agent::enroll::Options {
+                    server_url: &url,
+                    token: &token,
+                    state_dir: &sd,
+                    force: false,
+                    root: &root,
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            (s.host_of(&enrolled.config.agent_id).await, enrolled)
+        };
+        let (first_host, first) = enrol("vm", "0123456789abcdef0123456789abcdef").await;
+        assert!(!first.reenrolled);
+        s.check_in("vm").await.unwrap();
+
+        let (again_host, again) = enrol("vm-reinstalled", "0123456789abcdef0123456789abcdef").await;
+        assert!(again.reenrolled, "the answer says so");
+        assert_eq!(again_host.id, first_host.id, "one host");
+        assert_eq!(again_host.hostname, "vm-reinstalled");
+        assert_eq!(
+            again_host.labels.get("env").map(String::as_str),
+            Some("test")
+        );
+        let hosts = s
+            .store
+            .list_hosts(&Default::default(), Default::default())
+            .await
+            .unwrap();
+        assert_eq!(hosts.total, 1, "re-enrolment made no second host");
+        // The old agent is refused from now on; the new one checks in.
+        let old = s.check_in("vm").await.unwrap_err();
+        assert!(old.contains("revoked"), "{old}");
+        s.check_in("vm-reinstalled").await.unwrap();
+
+        let (other_host, other) = enrol("db", "fedcba9876543210fedcba9876543210").await;
+        assert!(!other.reenrolled);
+        assert_ne!(other_host.id, first_host.id);
     })
     .await;
 }
