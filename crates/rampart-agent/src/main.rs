@@ -8,7 +8,7 @@
 //! Nothing secret is printed: not the token, not the key.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -54,6 +54,10 @@ struct EnrollArgs {
     /// Replace an existing enrolment (the old agent id stops being used).
     #[arg(long)]
     force: bool,
+    /// Directory whose host name and machine id identify the host (as for `run
+    /// --root`): a machine id the server knows joins that host again.
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -111,7 +115,7 @@ fn enroll_command(args: &EnrollArgs) -> anyhow::Result<ExitCode> {
         token: &args.token,
         state_dir: &args.state_dir,
         force: args.force,
-        root: Path::new("/"),
+        root: &args.root,
     };
     match enroll::enroll(&options) {
         Ok(enroll::Enrolled { config, reenrolled }) => {

@@ -35,11 +35,15 @@ fn rampart_cli(server: &ServerProcess, token: &str, args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
 }
 
-fn enroll(server: &ServerProcess, token: &str, state: &Path) {
+/// Enrols an agent for the host under `root`: its machine id (none in the image roots)
+/// is what makes it a host of its own.
+fn enroll(server: &ServerProcess, token: &str, state: &Path, root: &Path) {
     run_ok(
         Command::new(agent_bin())
             .args(["enroll", "--server", &server.url, "--state-dir"])
             .arg(state)
+            .arg("--root")
+            .arg(root)
             .env("RAMPART_ENROLL_TOKEN", token),
     );
 }
@@ -307,8 +311,13 @@ fn real_agents_enrol_check_in_and_survive_a_server_crash() {
     let img = dir.path().join("agent-image");
     let rpm_agent = dir.path().join("agent-rpm");
     let alpine_agent = dir.path().join("agent-alpine");
-    for state in [&live, &img, &rpm_agent, &alpine_agent] {
-        enroll(&server, &enrol, state);
+    for (state, root) in [
+        (&live, Path::new("/")),
+        (&img, image.as_path()),
+        (&rpm_agent, rpm.as_path()),
+        (&alpine_agent, alpine.as_path()),
+    ] {
+        enroll(&server, &enrol, state, root);
     }
     run_once(&live, Path::new("/"));
     run_once(&img, &image);

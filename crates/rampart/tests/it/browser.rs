@@ -248,10 +248,13 @@ fn a_person_logs_in_reads_the_dashboard_and_drills_into_a_host_and_an_advisory()
         assert_eq!(status, 201, "{body}");
         let enrol: Value = serde_json::from_str(&body).unwrap();
         let state = dir.path().join(format!("agent-{host}"));
+        let root = image_root(&roots, host);
         run_ok(
             Command::new(agent_bin())
                 .args(["enroll", "--server", &server.url, "--state-dir"])
                 .arg(&state)
+                .arg("--root")
+                .arg(&root)
                 .env("RAMPART_ENROLL_TOKEN", enrol["token"].as_str().unwrap()),
         );
         run_ok(
@@ -259,7 +262,7 @@ fn a_person_logs_in_reads_the_dashboard_and_drills_into_a_host_and_an_advisory()
                 .args(["run", "--once", "--state-dir"])
                 .arg(&state)
                 .arg("--root")
-                .arg(image_root(&roots, host)),
+                .arg(&root),
         );
     }
     let inventory: Value = serde_json::from_str(&run_ok(
