@@ -8,7 +8,7 @@ use rampart_core::advisory::Event;
 use rampart_store::{FindingFilter, HostFilter, Page};
 
 use super::hosts::{Pager, page_window, severity_class};
-use super::text::{count, datetime};
+use super::text::{count, counted, datetime};
 use super::{Chrome, Html, QueryPairs, WebAuthorized, WebError, WebResult};
 use crate::AppState;
 use crate::auth::{AdvisoriesRead, FindingsRead, RequiredPermission};
@@ -46,6 +46,9 @@ struct AdvisoryPage {
     withdrawn: String,
     affected: Vec<AffectedRow>,
     hosts_total: String,
+    /// "3 vulnerable installations": the rows below (and the pager) count host ×
+    /// package, the heading counts hosts; both numbers shown, each with its unit.
+    packages_total: String,
     rows: Vec<HostFindingRow>,
     pager: Pager,
 }
@@ -141,6 +144,11 @@ pub(super) async fn show(
             })
             .collect(),
         hosts_total: count(hosts.total),
+        packages_total: counted(
+            findings.total,
+            "vulnerable installation",
+            "vulnerable installations",
+        ),
         rows: findings
             .items
             .into_iter()

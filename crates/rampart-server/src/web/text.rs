@@ -43,6 +43,11 @@ pub(crate) fn count(n: u64) -> String {
     out
 }
 
+/// `n` with its noun, singular or plural: `1 host`, `1,024 hosts`.
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// `YYYY-MM-DD` (what `<input type="date">` submits) → the instant that day ends, 00:00
 /// UTC of the next day: an exception "until 2026-12-31" applies through that day.
 pub(crate) fn end_of_date(date: &str) -> Option<Millis> {

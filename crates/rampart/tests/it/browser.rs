@@ -438,6 +438,20 @@ fn a_person_logs_in_reads_the_dashboard_and_drills_into_a_host_and_an_advisory()
         s.text(&s.find("#affected-hosts")),
         api_view["affected_hosts"]["total"].to_string()
     );
+    let advisory_png = shots.join("advisory.png");
+    s.screenshot(&advisory_png);
+    eprintln!("screenshot: {}", advisory_png.display());
+    // The rows count host × package, the heading hosts: the page says which is which.
+    let packages = s.text(&s.find("#affected-packages"));
+    let unit = if affected.len() == 1 {
+        "vulnerable installation "
+    } else {
+        "vulnerable installations "
+    };
+    assert!(
+        packages.starts_with(&format!("{} {unit}", affected.len())),
+        "{packages}"
+    );
 
     // Request an exception for a critical finding of web-1 from its row, as root.
     let web1_id = web1["id"].as_str().unwrap();
