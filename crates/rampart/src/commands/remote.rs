@@ -702,7 +702,22 @@ pub(crate) fn feeds(
                 client.base()
             );
             let v = feed.upload(&client, &name)?;
-            print_object(&v, &[], out)
+            for problem in v["problems"].as_array().into_iter().flatten() {
+                eprintln!("warning: skipped {}", problem.as_str().unwrap_or_default());
+            }
+            print_object(
+                &v,
+                &[
+                    Column::new("FEED", "/feed/source"),
+                    Column::new("ADVISORIES", "/feed/record_count"),
+                    Column::new("CHANGED", "/changed"),
+                    Column::new("PROBLEMS", "/feed/problem_count"),
+                    Column::new("HOSTS RECOMPUTED", "/hosts_recomputed"),
+                    Column::new("FINDINGS", "/findings"),
+                    Column::time("IMPORTED", "/feed/imported_at"),
+                ],
+                out,
+            )
         }
         FeedsCommand::Sync => {
             eprintln!("syncing the configured feeds on {} …", client.base());
