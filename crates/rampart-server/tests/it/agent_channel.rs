@@ -118,6 +118,16 @@ impl Served {
         name: &str,
         token: &str,
     ) -> (PathBuf, Result<rampart_agent::state::AgentConfig, String>) {
+        let (state_dir, result) = self.enroll_full(name, token).await;
+        (state_dir, result.map(|e| e.config))
+    }
+
+    /// [`Served::enroll`] with the whole answer (`reenrolled` too).
+    async fn enroll_full(
+        &self,
+        name: &str,
+        token: &str,
+    ) -> (PathBuf, Result<rampart_agent::enroll::Enrolled, String>) {
         let state_dir = self.dir.path().join(format!("{name}-state"));
         let root = self.root(name);
         let (url, token, sd) = (self.url(), token.to_owned(), state_dir.clone());
@@ -129,7 +139,6 @@ impl Served {
                 force: false,
                 root: &root,
             })
-            .map(|e| e.config)
             .map_err(|e| e.to_string())
         })
         .await
@@ -848,22 +857,9 @@ async fn re_enrolling_a_machine_keeps_one_host() {
     each_backend(|store| async move {
         let s = serve(store, ServerConfig::default()).await;
         let enrol = async |name: &str, machine_id: &str| {
-            let root = s.root(name);
-            write(&root, "etc/machine-id", &format!("{machine_id}\n"));
+            write(&s.root(name), "etc/machine-id", &format!("{machine_id}\n"));
             let (token, _) = s.token(3_600_000, 1).await;
-            let (url, sd) = (s.url(), s.dir.path().join(format!("{name}-state")));
-            let enrolled = tokio::task::spawn_blocking(move || {
-                rampart_agent::enroll::enroll(&rampart_agent::enroll::Options {
-                    server_url: &url,
-                    token: &token,
-                    state_dir: &sd,
-                    force: false,
-                    root: &root,
-                })
-            })
-            .await
-            .unwrap()
-            .unwrap();
+            let enrolled = s.enroll_full(name, &token).await.1.unwrap();
             (s.host_of(&enrolled.config.agent_id).await, enrolled)
         };
         let (first_host, first) = enrol("vm", "0123456789abcdef0123456789abcdef").await;
